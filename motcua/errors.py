@@ -1,0 +1,105 @@
+"""The error taxonomy: what can go wrong with a dossier, and what happens then.
+
+Every error carries a short stable ``code`` for machines (it becomes the quarantine reason and
+the ``reason`` field of ``motcua digitize --json``) and a ``hint`` for people that says what to do.
+
+- :class:`BadInput` and its subclasses are deterministic: the same file fails the same way every
+  time, so it is never retried. The file goes to the quarantine bucket with a JSON reason and the
+  rest of the dossier goes on.
+- :class:`TransientError` is worth retrying (a server down, a timeout); the Prefect task's
+  ``retry_condition_fn`` retries only these.
+- Anything else is a bug and fails the run loudly.
+
+Library exceptions (Pillow, pypdf, minio, pyHanko) are translated into these at the boundary of
+the module that calls the library, never classified later by matching message strings.
+"""
+
+from __future__ import annotations
+
+
+class MotcuaError(Exception):
+    """Base of every error motcua raises on purpose."""
+
+    code: str = "error"
+    exit_code: int = 1
+
+    def __init__(self, message: str, *, hint: str = "", code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        if code is not None:
+            self.code = code
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+class ConfigurationError(MotcuaError):
+    """Settings or the stack are not usable as given; nothing was processed."""
+
+    code = "configuration"
+    exit_code = 3
+
+
+class StackNotRunning(ConfigurationError):
+    code = "stack_not_running"
+
+
+class DossierError(MotcuaError):
+    """Something about one dossier or one of its documents."""
+
+    code = "dossier_error"
+
+
+class BadInput(DossierError):
+    """A submitted file that cannot be processed as it is. Quarantined, never retried."""
+
+    code = "bad_input"
+    exit_code = 2
+
+
+class EmptyFile(BadInput):
+    code = "empty_file"
+
+
+class UnsupportedFormat(BadInput):
+    code = "unsupported_format"
+
+
+class EncryptedInput(BadInput):
+    code = "encrypted"
+
+
+class CorruptInput(BadInput):
+    code = "corrupt"
+
+
+class OverLimits(BadInput):
+    code = "over_limits"
+
+
+class OcrFailed(BadInput):
+    """A page that Tesseract could not read even after a retry."""
+
+    code = "ocr_failed"
+
+
+class TransientError(DossierError):
+    """An outside service failed in a way that may pass: retried with backoff."""
+
+    code = "transient"
+
+
+class SignPending(DossierError):
+    """Signing at the configured level is impossible right now (TSA or token down).
+
+    The document waits in ``sign_pending``; it is never signed silently at a lower level.
+    """
+
+    code = "sign_pending"
+
+
+class ArchiveIntegrityError(DossierError):
+    """The archive holds something other than what the database says it should."""
+
+    code = "archive_integrity"

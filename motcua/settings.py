@@ -1,0 +1,118 @@
+"""One settings object, built once at the edge (CLI, flow entry) and passed down explicitly.
+
+Values come from arguments, then ``MOTCUA_*`` environment variables, then these defaults; unknown
+``MOTCUA_*`` keys are rejected so that a typo is an error, not a silently ignored setting.
+
+Where the embedded stack is used (the default), S3 endpoint, credentials, the Prefect API URL and
+the test PKI are not settings at all: ``motcua up`` generates them in the data directory and the
+small factories in :mod:`motcua.storage.s3`, :mod:`motcua.signing` and :mod:`motcua.infra` read
+them from there. Setting them here points motcua at production services instead.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SignatureLevel = Literal["B-B", "B-T"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="MOTCUA_",
+        extra="forbid",
+        frozen=True,
+        validate_default=True,
+    )
+
+    # --- where things live -------------------------------------------------------------------
+    data_dir: Path = Field(
+        default=Path(".motcua"),
+        description="Embedded stack state, generated credentials, test PKI, SQLite DB, scratch.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default sqlite:///<data_dir>/motcua.db. PostgreSQL: "
+        "postgresql+psycopg://user:pass@host/db",
+    )
+
+    # --- the agency --------------------------------------------------------------------------
+    agency: str = Field(
+        default="stnmt-soctrang",
+        description="Internal id of the receiving agency in motcua/data/agencies.json; its "
+        "official code is looked up for each dossier's received date (DESIGN §6).",
+    )
+
+    # --- S3 (empty = embedded stack) ---------------------------------------------------------
+    s3_endpoint: str | None = Field(default=None, description="host:port of the S3 API")
+    s3_secure: bool = False
+    s3_region: str = "us-east-1"
+    s3_access_key: SecretStr | None = None
+    s3_secret_key: SecretStr | None = None
+    intake_bucket: str = "intake"
+    archive_bucket: str = "archive"
+    quarantine_bucket: str = "quarantine"
+    reports_bucket: str = "reports"
+    archive_retention_days: int = Field(default=3650, ge=1)
+
+    # --- Prefect -----------------------------------------------------------------------------
+    prefect_api_url: str | None = Field(
+        default=None, description="Empty = the embedded Prefect server started by `motcua up`."
+    )
+
+    # --- scan limits (decompression bombs, runaway inputs) ----------------------------------
+    max_file_bytes: int = Field(default=200 * 1024 * 1024, ge=1)
+    max_pages: int = Field(default=500, ge=1)
+    max_page_pixels: int = Field(
+        default=100_000_000, ge=1, description="Width × height of one page image."
+    )
+    min_dpi: int = Field(default=200, description="Archive rules ask for ≥ 200 dpi: flag below.")
+    drop_blank_pages: bool = False
+
+    # --- OCR ---------------------------------------------------------------------------------
+    ocr_languages: str = "vie"
+    ocr_workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
+    ocr_timeout_seconds: int = Field(default=300, ge=1)
+
+    # --- signing -----------------------------------------------------------------------------
+    signature_level: SignatureLevel = Field(
+        default="B-T", description="B-T needs a TSA; B-B signs without a timestamp."
+    )
+    signer_pkcs12: Path | None = Field(
+        default=None, description="Empty = the embedded test PKI's agency signer."
+    )
+    signer_pkcs12_passphrase: SecretStr | None = None
+    trust_roots: list[Path] = Field(
+        default_factory=list, description="Empty = the embedded test PKI's root."
+    )
+    tsa_url: str | None = Field(default=None, description="Empty = the embedded test TSA.")
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute_data_dir(cls, value: Path) -> Path:
+        return value.expanduser().absolute()
+
+    # --- derived paths (no I/O) --------------------------------------------------------------
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'motcua.db'}"
+
+    @property
+    def work_dir(self) -> Path:
+        return self.data_dir / "work"
+
+    @property
+    def pki_dir(self) -> Path:
+        return self.data_dir / "pki"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    @property
+    def embedded_s3(self) -> bool:
+        return self.s3_endpoint is None
