@@ -1,0 +1,138 @@
+"""The `assemble` step's pure core: one searchable PDF per document.
+
+Each page is the colour scan (its JPEG bytes embedded unchanged) with Tesseract's invisible
+text-only page merged over it, so the page looks exactly like the paper and ``pdftotext`` returns
+what Tesseract read. The two layers share their geometry because both come from the same
+upright, deskewed image at the same dpi.
+
+PDF/A: the archive rules ask for PDF/A at ≥ 200 dpi. The file is written *towards* PDF/A-2b: an
+sRGB output intent, XMP metadata with the PDF/A identification matching the document info, every
+font embedded (Tesseract's GlyphLessFont), no encryption, no transparency. It is not checked by a
+conformance validator here (veraPDF is not available from the registries this project installs
+from); docs/archive.md says so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from PIL import Image, ImageCms
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import (
+    ArrayObject,
+    DecodedStreamObject,
+    DictionaryObject,
+    NameObject,
+    NumberObject,
+    TextStringObject,
+)
+
+from motcua import layout
+from motcua.ocr import PageText
+from motcua.pdfimage import add_image_page
+from motcua.scan import JPEG_QUALITY, PageImage
+
+PRODUCER = "motcua"
+
+
+@dataclass(frozen=True)
+class AssembledPdf:
+    path: Path
+    pages: int
+    sha256: str
+    size_bytes: int
+
+
+@cache
+def _srgb_icc() -> bytes:
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+def _page_jpeg(page: PageImage, turned: int) -> tuple[bytes, int, int]:
+    if not turned:
+        return page.image_path.read_bytes(), page.width, page.height
+    with Image.open(page.image_path) as img:
+        upright = layout.turn(img, turned)
+        buf = io.BytesIO()
+        upright.save(buf, format="JPEG", quality=JPEG_QUALITY, dpi=(page.dpi, page.dpi))
+        return buf.getvalue(), upright.width, upright.height
+
+
+def _xmp(title: str, created: dt.datetime) -> bytes:
+    stamp = created.strftime("%Y-%m-%dT%H:%M:%SZ")
+    esc = title.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return f"""<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
+<x:xmpmeta xmlns:x="adobe:ns:meta/">
+ <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+  <rdf:Description rdf:about=""
+    xmlns:pdfaid="http://www.aiim.org/pdfa/ns/id/"
+    xmlns:dc="http://purl.org/dc/elements/1.1/"
+    xmlns:xmp="http://ns.adobe.com/xap/1.0/"
+    xmlns:pdf="http://ns.adobe.com/pdf/1.3/">
+   <pdfaid:part>2</pdfaid:part>
+   <pdfaid:conformance>B</pdfaid:conformance>
+   <dc:title><rdf:Alt><rdf:li xml:lang="x-default">{esc}</rdf:li></rdf:Alt></dc:title>
+   <xmp:CreateDate>{stamp}</xmp:CreateDate>
+   <xmp:ModifyDate>{stamp}</xmp:ModifyDate>
+   <pdf:Producer>{PRODUCER}</pdf:Producer>
+  </rdf:Description>
+ </rdf:RDF>
+</x:xmpmeta>
+<?xpacket end="w"?>""".encode()
+
+
+def _mark_pdfa(writer: PdfWriter, title: str, created: dt.datetime) -> None:
+    icc = DecodedStreamObject()
+    icc.set_data(_srgb_icc())
+    icc[NameObject("/N")] = NumberObject(3)
+    intent = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/OutputIntent"),
+            NameObject("/S"): NameObject("/GTS_PDFA1"),
+            NameObject("/OutputConditionIdentifier"): TextStringObject("sRGB IEC61966-2.1"),
+            NameObject("/DestOutputProfile"): writer._add_object(icc),
+        }
+    )
+    writer._root_object[NameObject("/OutputIntents")] = ArrayObject([writer._add_object(intent)])
+    xmp = DecodedStreamObject()
+    xmp.set_data(_xmp(title, created))
+    xmp.update({NameObject("/Type"): NameObject("/Metadata"), NameObject("/Subtype"): NameObject("/XML")})
+    writer._root_object[NameObject("/Metadata")] = writer._add_object(xmp)
+    pdf_date = created.strftime("D:%Y%m%d%H%M%SZ")
+    writer.add_metadata(
+        {"/Title": title, "/Producer": PRODUCER, "/CreationDate": pdf_date, "/ModDate": pdf_date}
+    )
+
+
+def assemble_pdf(
+    pages: Sequence[PageImage],
+    texts: Sequence[PageText],
+    out: Path,
+    *,
+    title: str,
+    created: dt.datetime,
+) -> AssembledPdf:
+    """Write the searchable PDF of ``pages`` (with their OCR ``texts``) to ``out``."""
+    by_index = {t.index: t for t in texts}
+    writer = PdfWriter()
+    for page in pages:
+        text = by_index[page.index]
+        jpeg, width, height = _page_jpeg(page, text.turned)
+        target = add_image_page(writer, jpeg, width, height, page.image_mode, page.dpi)
+        if not text.empty:
+            text_page = PdfReader(text.text_pdf).pages[0]
+            target.merge_page(text_page)
+    _mark_pdfa(writer, title, created.astimezone(dt.UTC))
+    buf = io.BytesIO()
+    writer.write(buf)
+    data = buf.getvalue()
+    out.write_bytes(data)
+    return AssembledPdf(
+        path=out, pages=len(pages), sha256=hashlib.sha256(data).hexdigest(), size_bytes=len(data)
+    )

@@ -1,0 +1,79 @@
+"""The intake manifest (``dossier.json``) that comes with a dossier's scans.
+
+Intake staff (or the national portal) drop a folder ``intake/{dossier_code}/`` with the scans and
+this manifest (DESIGN §2). Everything in it is optional except the code, which is also the
+folder name: a scan dropped without a manifest is still digitized, with what can be inferred.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from motcua.text import clean
+
+# National format: agency code, date YYMMDD, sequence (e.g. 000.00.20.H53-220601-0001). Local
+# codes differ between provinces, so any code of letters, digits, dots and dashes is accepted.
+DOSSIER_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-_]{2,63}$")
+NATIONAL_DOSSIER_CODE = re.compile(r"^\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}-\d{6}-\d{4}$")
+
+
+def validate_code(code: str) -> str:
+    code = clean(code).strip()
+    if not DOSSIER_CODE.match(code):
+        raise ValueError(
+            f"{code!r} is not a dossier code (letters, digits, '.', '-', '_'; "
+            "e.g. 000.00.20.H13-261122-0001)"
+        )
+    return code
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Applicant(_Strict):
+    id: str | None = Field(default=None, description="CCCD (12 digits) or tax code")
+    name: str | None = None
+    kind: Literal["citizen", "organisation"] = "citizen"
+
+    @field_validator("id", "name")
+    @classmethod
+    def _nfc(cls, value: str | None) -> str | None:
+        return clean(value).strip() if value else value
+
+
+class Procedure(_Strict):
+    code: str | None = None
+    name: str | None = None
+
+
+class DocumentEntry(_Strict):
+    file: str
+    type: str | None = None
+    kind: Literal["component", "result"] = "component"
+    title: str | None = None
+
+
+class DossierManifest(_Strict):
+    code: str
+    applicant: Applicant = Applicant()
+    procedure: Procedure = Procedure()
+    channel: Literal["counter", "online", "post"] = "counter"
+    received_at: dt.datetime | None = None
+    due_at: dt.datetime | None = None
+    documents: list[DocumentEntry] = []
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, value: str) -> str:
+        return validate_code(value)
+
+    def entry_for(self, filename: str) -> DocumentEntry | None:
+        for entry in self.documents:
+            if entry.file == filename:
+                return entry
+        return None

@@ -1,0 +1,126 @@
+"""Page geometry and colour for OCR: blank?, sideways?, skewed?, and a seal-free grey copy.
+
+Why this matters (measured, see docs/platform.md): a page skewed by 2° gives a text layer whose
+words interleave between lines (~34% CER through ``pdftotext``) even when Tesseract read every
+word, and a page turned 90° defeats Tesseract's own layout analysis. Tesseract's orientation
+detection (OSD) costs 40–70% of an OCR pass, so it runs only when the cheap projection test
+below says the page lies on its side; upside-down pages are caught later by their low OCR
+confidence (:mod:`motcua.ocr`).
+
+The projection test: dark pixels of a downscaled, despeckled copy are projected onto the vertical
+axis along a family of slightly tilted lines; the tilt that makes the profile peakiest (largest
+sum of squares: text lines and the gaps between them) is the skew. Projected along the other axis
+instead, a page lying on its side gives the peakier profile.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageFilter
+
+MIN_SKEW_DEGREES = 0.15
+MAX_SKEW_DEGREES = 8.0
+BLANK_INK_RATIO = 0.002
+_ANALYSIS_WIDTH = 1000
+_MAX_POINTS = 120_000
+
+
+@dataclass(frozen=True)
+class Analysis:
+    ink_ratio: float
+    skew: float  # degrees; positive = lines run down to the right (turned clockwise)
+    sideways: bool
+
+    @property
+    def blank(self) -> bool:
+        return self.ink_ratio < BLANK_INK_RATIO
+
+
+def _ink(img: Image.Image) -> np.ndarray:
+    gray = img.convert("L")
+    factor = max(1, round(gray.width / _ANALYSIS_WIDTH))
+    small = gray.reduce(factor) if factor > 1 else gray
+    small = small.filter(ImageFilter.MedianFilter(3))  # speckle is not ink
+    return np.asarray(small) < 140
+
+
+def _points(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    ys, xs = np.nonzero(ink)
+    if len(ys) > _MAX_POINTS:  # a regular stride keeps the result deterministic
+        step = len(ys) // _MAX_POINTS + 1
+        ys, xs = ys[::step], xs[::step]
+    return ys.astype(np.float64), xs.astype(np.float64)
+
+
+def _peakiness(ys: np.ndarray, xs: np.ndarray, degrees: float) -> float:
+    shifted = ys - xs * math.tan(math.radians(degrees))
+    bins = np.bincount((shifted - shifted.min()).astype(np.int64))
+    return float(np.dot(bins, bins)) / (len(ys) ** 2)
+
+
+def _best_angle(ys: np.ndarray, xs: np.ndarray) -> tuple[float, float]:
+    coarse = np.arange(-MAX_SKEW_DEGREES, MAX_SKEW_DEGREES + 1e-9, 0.5)
+    scores = [_peakiness(ys, xs, a) for a in coarse]
+    best = float(coarse[int(np.argmax(scores))])
+    fine = np.arange(best - 0.5, best + 0.5 + 1e-9, 0.05)
+    scores = [_peakiness(ys, xs, a) for a in fine]
+    i = int(np.argmax(scores))
+    return float(fine[i]), scores[i]
+
+
+def analyse(img: Image.Image) -> Analysis:
+    ink = _ink(img)
+    ratio = float(ink.mean())
+    if ratio < BLANK_INK_RATIO:
+        return Analysis(ink_ratio=ratio, skew=0.0, sideways=False)
+    ys, xs = _points(ink)
+    skew, upright_score = _best_angle(ys, xs)
+    # Along the other axis, at the same tolerance for skew.
+    _, turned_score = _best_angle(xs, ys)
+    return Analysis(ink_ratio=ratio, skew=skew, sideways=turned_score > 1.3 * upright_score)
+
+
+def detect_rotation(img: Image.Image, dpi: int) -> int:
+    """Degrees to turn the page clockwise so it reads upright, by Tesseract's OSD on a half-size
+    copy (same answer, half the cost). 0 when OSD cannot tell (too little text)."""
+    import pytesseract
+
+    half = img.convert("L").reduce(2)
+    try:
+        osd = pytesseract.image_to_osd(
+            half, config=f"--psm 0 --dpi {max(70, dpi // 2)}", output_type=pytesseract.Output.DICT
+        )
+    except pytesseract.TesseractError:
+        return 0
+    return int(osd.get("rotate", 0)) % 360
+
+
+def turn(img: Image.Image, clockwise_degrees: int) -> Image.Image:
+    ops = {
+        90: Image.Transpose.ROTATE_270,  # Pillow's ROTATE_n turns counter-clockwise
+        180: Image.Transpose.ROTATE_180,
+        270: Image.Transpose.ROTATE_90,
+    }
+    return img.transpose(ops[clockwise_degrees]) if clockwise_degrees in ops else img
+
+
+def deskew(img: Image.Image, skew: float) -> Image.Image:
+    """Undo a skew of ``skew`` degrees; the page keeps its size (corners cut by a few pixels)."""
+    fill = "white" if img.mode == "RGB" else 255
+    return img.rotate(skew, resample=Image.Resampling.BICUBIC, fillcolor=fill)
+
+
+def ocr_image(img: Image.Image) -> Image.Image:
+    """The grey image Tesseract reads: ``max(R, B)`` of a colour scan.
+
+    Black print is dark in every channel and stays; a red seal is bright in R and a blue-ink
+    signature is bright in B, so both fade to near white, while black text *under* the seal (ink
+    is subtractive: it stays dark) survives. On a grey scan this is just the grey value.
+    """
+    if img.mode == "L":
+        return img
+    rgb = np.asarray(img.convert("RGB"))
+    return Image.fromarray(np.maximum(rgb[..., 0], rgb[..., 2]), "L")

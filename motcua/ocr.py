@@ -1,0 +1,188 @@
+"""The `ocr` step's pure core: Tesseract (``vie``) on every page, pages in parallel.
+
+One Tesseract pass per page writes three things at once: a *text-only* PDF page (invisible
+GlyphLessFont text at the right positions, ``textonly_pdf=1``) that :mod:`motcua.assemble` lays
+over the colour scan, the plain text, and a TSV whose word confidences give the page's mean
+confidence.
+
+Why these choices (measured, see docs/platform.md):
+
+- ``vie`` always: ``eng`` destroys the diacritics (~22% CER against ~0.1% for ``vie``).
+- ``OMP_THREAD_LIMIT=1`` and one Tesseract process per core: Tesseract's own OpenMP threads made
+  it 2.5–6.5× *slower* on a 2-core machine.
+- Threads, not a process pool: the work happens in the ``tesseract`` subprocess, so threads that
+  wait on it run pages truly in parallel, without pickling pages or paying a process start-up.
+- ``--dpi`` passed explicitly: without it Tesseract assumes 70 dpi for images lacking the tag and
+  writes a text layer 4× too large for the page.
+
+A page whose words come back with a very low mean confidence may be upside down (the projection
+test in :mod:`motcua.layout` only sees sideways pages): OSD is asked, and if it says 180° the page
+is turned and read again, and the caller is told so that the archive image is turned too.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytesseract
+from pytesseract.pytesseract import run_tesseract
+from PIL import Image
+
+from motcua import layout
+from motcua.errors import ConfigurationError, OcrFailed
+from motcua.scan import PageImage
+from motcua.settings import Settings
+from motcua.text import clean
+
+UPSIDE_DOWN_SUSPECT_CONFIDENCE = 45.0
+ATTEMPTS = 2
+
+# One Tesseract process per core *per process*, however many documents OCR at once: several
+# documents of a dossier run concurrently, each with its own page threads.
+_SLOTS: dict[int, threading.BoundedSemaphore] = {}
+_SLOTS_LOCK = threading.Lock()
+
+
+def _tesseract_slots(workers: int) -> threading.BoundedSemaphore:
+    with _SLOTS_LOCK:
+        return _SLOTS.setdefault(workers, threading.BoundedSemaphore(workers))
+
+
+@dataclass(frozen=True)
+class OcrOptions:
+    languages: str
+    workers: int
+    timeout_seconds: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> OcrOptions:
+        return cls(
+            languages=settings.ocr_languages,
+            workers=settings.ocr_workers,
+            timeout_seconds=settings.ocr_timeout_seconds,
+        )
+
+
+@dataclass(frozen=True)
+class PageText:
+    index: int
+    text: str  # NFC, look-alikes mapped back
+    confidence: float | None  # mean word confidence 0–100; None when no word was found
+    words: int
+    text_pdf: Path  # one-page PDF holding only the invisible text layer
+    turned: int = 0  # degrees the page had to be turned clockwise after all (upside down)
+
+    @property
+    def empty(self) -> bool:
+        return self.words == 0
+
+
+def check_tesseract(languages: str) -> None:
+    """Fail before any work if Tesseract or a language model is missing."""
+    try:
+        available = set(pytesseract.get_languages(config=""))
+    except (pytesseract.TesseractNotFoundError, pytesseract.TesseractError) as exc:
+        raise ConfigurationError(
+            f"Tesseract is not usable: {exc}", hint="run infra/bootstrap.sh to install it"
+        ) from exc
+    missing = [lang for lang in languages.split("+") if lang not in available]
+    if missing:
+        raise ConfigurationError(
+            f"Tesseract language model(s) missing: {', '.join(missing)}",
+            hint="install tesseract-ocr-vie (infra/bootstrap.sh does)",
+        )
+
+
+def _mean_confidence(tsv: str) -> tuple[float | None, int]:
+    confidences = []
+    for row in csv.DictReader(io.StringIO(tsv), delimiter="\t", quoting=csv.QUOTE_NONE):
+        text = (row.get("text") or "").strip()
+        try:
+            conf = float(row.get("conf") or -1)
+        except ValueError:
+            continue
+        if text and conf >= 0:
+            confidences.append(conf)
+    if not confidences:
+        return None, 0
+    return round(sum(confidences) / len(confidences), 2), len(confidences)
+
+
+def _tesseract(image: Path, out_base: Path, dpi: int, opts: OcrOptions) -> tuple[str, str]:
+    """Run Tesseract once; return (text, tsv). Writes ``out_base``.pdf (text only)."""
+    config = f"--dpi {dpi} -c textonly_pdf=1 -c tessedit_create_tsv=1"
+    with _tesseract_slots(opts.workers):
+        run_tesseract(
+            str(image), str(out_base), extension="pdf txt", lang=opts.languages,
+            config=config, timeout=opts.timeout_seconds,
+        )
+    text = out_base.with_suffix(".txt").read_text(encoding="utf-8")
+    tsv = out_base.with_suffix(".tsv").read_text(encoding="utf-8")
+    return text, tsv
+
+
+def ocr_page(page: PageImage, opts: OcrOptions) -> PageText:
+    """OCR one page; retried once, then :class:`OcrFailed`."""
+    out_base = page.ocr_path.with_name(f"page-{page.index + 1:04d}-text")
+    last_error: Exception | None = None
+    for _attempt in range(ATTEMPTS):
+        try:
+            text, tsv = _tesseract(page.ocr_path, out_base, page.dpi, opts)
+            break
+        except (pytesseract.TesseractError, RuntimeError, OSError) as exc:
+            # RuntimeError is pytesseract's timeout.
+            last_error = exc
+    else:
+        raise OcrFailed(
+            f"Tesseract failed on page {page.index + 1} twice: {last_error}",
+            hint="check the page image; a page this damaged needs a new scan",
+        )
+    confidence, words = _mean_confidence(tsv)
+    turned = 0
+    if words and confidence is not None and confidence < UPSIDE_DOWN_SUSPECT_CONFIDENCE:
+        with Image.open(page.ocr_path) as img:
+            rotation = layout.detect_rotation(img, page.dpi)
+            if rotation == 180:
+                layout.turn(img, 180).save(page.ocr_path, format="PNG", compress_level=1,
+                                           dpi=(page.dpi, page.dpi))
+        if rotation == 180:
+            text2, tsv2 = _tesseract(page.ocr_path, out_base, page.dpi, opts)
+            confidence2, words2 = _mean_confidence(tsv2)
+            if (confidence2 or 0) > confidence:
+                text, confidence, words, turned = text2, confidence2, words2, 180
+    return PageText(
+        index=page.index,
+        text=clean(text).strip(),
+        confidence=confidence,
+        words=words,
+        text_pdf=out_base.with_suffix(".pdf"),
+        turned=turned,
+    )
+
+
+def ocr_pages(
+    pages: Sequence[PageImage],
+    opts: OcrOptions,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[PageText]:
+    """OCR ``pages`` on ``opts.workers`` threads, results in page order.
+
+    Sets ``OMP_THREAD_LIMIT=1`` in this process's environment, which the ``tesseract``
+    subprocesses inherit (pytesseract passes ``os.environ``): see the module docstring.
+    """
+    os.environ["OMP_THREAD_LIMIT"] = "1"
+    results: list[PageText] = []
+    with ThreadPoolExecutor(max_workers=opts.workers, thread_name_prefix="ocr") as pool:
+        for done, result in enumerate(pool.map(lambda p: ocr_page(p, opts), pages), start=1):
+            results.append(result)
+            if progress:
+                progress(done, len(pages))
+    return results

@@ -1,0 +1,139 @@
+"""The database schema (SQLModel). Alembic migrations in ``migrations/`` are the only way it
+changes; ``migrations/versions`` must be kept in step with this module (a test checks it).
+
+Times are stored in UTC (as naive UTC on SQLite, which has no time zones, and converted back to
+aware datetimes on the way out) and shown in Asia/Ho_Chi_Minh by the CLI and the reports.
+Identity is by content: a document is its dossier + the SHA-256 of the submitted file, so
+processing the same dossier twice finds the rows it wrote the first time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import DateTime, MetaData, TypeDecorator, UniqueConstraint
+from sqlmodel import Column, Field, SQLModel
+
+# Deterministic constraint names, so migrations are the same on SQLite and PostgreSQL.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata: MetaData = SQLModel.metadata
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out, on every backend."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use an aware one")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _when(nullable: bool = False, **kw):
+    return Field(sa_column=Column(UTCDateTime(), nullable=nullable, **kw))
+
+
+class Dossier(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, index=True, max_length=64)
+    agency_code: str = Field(max_length=16, description="code in force on the received date")
+    agency_name: str = Field(max_length=255)
+    applicant_id: str | None = Field(default=None, index=True, max_length=32)
+    applicant_name: str | None = Field(default=None, max_length=255)
+    procedure_code: str | None = Field(default=None, max_length=32)
+    procedure_name: str | None = Field(default=None, max_length=255)
+    channel: str = Field(default="counter", max_length=16)
+    received_at: dt.datetime = _when()
+    due_at: dt.datetime | None = _when(nullable=True)
+    registered_at: dt.datetime = _when()
+
+
+class Document(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("dossier_id", "source_sha256"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id", index=True)
+    document_id: str = Field(unique=True, max_length=64, description="public id, used in keys")
+    source_name: str = Field(max_length=255)
+    source_sha256: str = Field(max_length=64)
+    source_bytes: int
+    media_type: str | None = Field(default=None, max_length=64)
+    kind: str = Field(default="component", max_length=16)  # component | result
+    doc_type: str = Field(default="khac", max_length=64)
+    title: str | None = Field(default=None, max_length=255)
+    status: str = Field(default="processing", max_length=16, index=True)
+    # processing | archived | quarantined | sign_pending
+    pages: int | None = None
+    ocr_confidence: float | None = None
+    flags: str = Field(default="", max_length=255, description="comma-separated page flags")
+    signature_level: str | None = Field(default=None, max_length=8)
+    signer: str | None = Field(default=None, max_length=255)
+    signed_at: dt.datetime | None = _when(nullable=True)
+    archive_key: str | None = Field(default=None, unique=True, max_length=255)
+    archive_version_id: str | None = Field(default=None, max_length=128)
+    sha256: str | None = Field(default=None, max_length=64, description="of the archived PDF")
+    size_bytes: int | None = None
+    retain_until: dt.datetime | None = _when(nullable=True)
+    reason_code: str | None = Field(default=None, max_length=32)
+    reason: str | None = Field(default=None, max_length=2000)
+    quarantine_key: str | None = Field(default=None, max_length=255)
+    created_at: dt.datetime = _when()
+    updated_at: dt.datetime = _when()
+
+
+class StepEvent(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id", index=True)
+    document_id: int | None = Field(default=None, foreign_key="document.id", index=True)
+    step: str = Field(max_length=16)  # scan | ocr | assemble | sign | archive | index
+    status: str = Field(max_length=16)  # running | completed | failed | skipped
+    attempt: int = 1
+    flow_run_id: str | None = Field(default=None, max_length=64)
+    task_run_id: str | None = Field(default=None, max_length=64)
+    started_at: dt.datetime = _when()
+    finished_at: dt.datetime | None = _when(nullable=True)
+    error: str | None = Field(default=None, max_length=2000)
+
+
+class DocumentIdentifier(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("document_id", "kind", "value"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="document.id", index=True)
+    kind: str = Field(max_length=32, index=True)  # cccd | dossier_code | document_number | ...
+    value: str = Field(max_length=128, index=True)
+
+
+class ReuseEntry(SQLModel, table=True):
+    """A paper the state already holds for a subject: the next dossier need not ask for it."""
+
+    __table_args__ = (UniqueConstraint("document_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    subject_id: str = Field(index=True, max_length=32)  # the applicant's CCCD or tax code
+    doc_type: str = Field(index=True, max_length=64)
+    document_id: int = Field(foreign_key="document.id")
+    archive_key: str = Field(max_length=255)
+    valid_from: dt.datetime = _when()
+    valid_to: dt.datetime | None = _when(nullable=True)
+    created_at: dt.datetime = _when()
