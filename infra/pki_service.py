@@ -1,0 +1,41 @@
+"""The test PKI's TSA/OCSP/CRL server as a service of the embedded stack.
+
+Only when motcua signs with its own test PKI (no ``MOTCUA_SIGNER_PKCS12``/``MOTCUA_TSA_URL``).
+The PKI is generated on the first ``up`` with a free loopback port, because that address is
+written into its certificates (OCSP responder, CRL distribution points): every later ``up``
+serves it on the same port.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import urlsplit
+
+from motcua.agencies import agency_on
+from motcua.infra.prefect_server import python_http_service
+from motcua.infra.process import LOOPBACK, allocate_ports
+from motcua.settings import Settings
+from motcua.signing.pki import TestPki, ensure_test_pki, load_test_pki
+
+
+def ensure_pki(settings: Settings) -> TestPki:
+    if (settings.pki_dir / "manifest.json").exists():
+        return load_test_pki(settings.pki_dir)
+    port = allocate_ports(["http"])["http"]
+    agency = agency_on(settings.agency, dt.datetime.now(dt.UTC))
+    return ensure_test_pki(settings.pki_dir, services_base_url=f"http://{LOOPBACK}:{port}",
+                           agency_name=f"{agency.name} (TEST)")
+
+
+def _uses_test_pki(settings: Settings) -> bool:
+    return settings.signer_pkcs12 is None and settings.tsa_url is None
+
+
+SERVICE_DEF = python_http_service(
+    "pki",
+    "motcua.infra.pki_server",
+    lambda s, port: ("--pki-dir", str(s.pki_dir), "--host", LOOPBACK, "--port", str(port)),
+    prepare=lambda s: None if ensure_pki(s) else None,
+    port=lambda s: urlsplit(ensure_pki(s).services_base_url).port or 80,
+    enabled=_uses_test_pki,
+)

@@ -1,0 +1,156 @@
+"""Python HTTP servers of the stack: the Prefect server, and ``python -m`` servers like the PKI's.
+
+The Prefect server runs as ``python -m prefect server start`` on 127.0.0.1, offline and quiet.
+
+Why each setting (platform notes):
+
+- ``PREFECT_HOME=data_dir/prefect``: its SQLite database, profiles and UI build stay in our data
+  directory; the working directory is the data directory too, so that a ``prefect.toml``,
+  ``.env`` or ``pyproject.toml`` in the user's current folder cannot reconfigure the server.
+- ``PREFECT_UI_API_URL``: the UI asks ``/ui-settings`` where the API is and is told port 4200
+  unless this is set; on any other port it then shows "Can't connect to Server API".
+- ``PREFECT_SERVER_ANALYTICS_ENABLED=false``: offline, the server otherwise logs a telemetry
+  ERROR at start; promotional content in the UI is switched off for the same reason.
+- ``PREFECT_UI_STATIC_DIRECTORY``: the server writes a copy of the UI with our base URL into
+  this folder; by default that is inside site-packages, shared by every server of the venv.
+- ``PREFECT_SERVER_LOGGING_LEVEL=WARNING``: no access log line per request in the log file.
+
+It is started as ``sys.executable -m prefect`` (not the ``prefect`` script) so that the argv
+recorded in ``stack.json`` is what ``/proc/<pid>/cmdline`` shows.
+
+:func:`python_http_service` describes any other ``python -m module`` HTTP server with a health
+URL (the test PKI's TSA/OCSP server) in one call; :data:`motcua.infra.stack.SERVICES` lists it.
+"""
+
+from __future__ import annotations
+
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
+
+from motcua.infra.credentials import StackCredentials
+from motcua.infra.process import LOOPBACK, ManagedService, Probe, ServiceSpec, inherited_env
+from motcua.settings import Settings
+
+SERVICE = "prefect"
+PORTS = ("api",)
+STOP_GRACE_SECONDS = 10.0
+
+
+def api_url(port: int) -> str:
+    return f"http://{LOOPBACK}:{port}/api"
+
+
+def prepare(settings: Settings) -> None:
+    for folder in (settings.data_dir / "prefect", settings.data_dir / "tmp", settings.logs_dir):
+        folder.mkdir(parents=True, exist_ok=True)
+
+
+def spec(settings: Settings, creds: StackCredentials, ports: dict[str, int]) -> ServiceSpec:
+    """The server command for this port. Pure: same inputs, same argv."""
+    port = ports["api"]
+    home = settings.data_dir / "prefect"
+    env = inherited_env(
+        settings.data_dir / "tmp",
+        {
+            "PREFECT_HOME": str(home),
+            "PREFECT_API_URL": api_url(port),
+            "PREFECT_UI_API_URL": api_url(port),
+            "PREFECT_UI_STATIC_DIRECTORY": str(home / "ui"),
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT": "false",
+            "PREFECT_SERVER_LOGGING_LEVEL": "WARNING",
+            "PREFECT_LOGGING_LEVEL": "WARNING",
+            "PREFECT_CLI_COLORS": "false",
+            "PYTHONUNBUFFERED": "1",
+        },
+    )
+    argv = (
+        sys.executable, "-m", "prefect", "server", "start",
+        "--host", LOOPBACK, "--port", str(port),
+    )
+    return ServiceSpec(
+        name=SERVICE,
+        argv=argv,
+        env=env,
+        cwd=settings.data_dir,
+        log_file=settings.logs_dir / "prefect-server.log",
+        probe=http_probe(f"{api_url(port)}/health"),
+        ports=dict(ports),
+        urls={"api": api_url(port), "ui": f"http://{LOOPBACK}:{port}/"},
+        stop_grace=STOP_GRACE_SECONDS,
+    )
+
+
+SERVICE_DEF = ManagedService(
+    name=SERVICE,
+    ports=PORTS,
+    build=spec,
+    prepare=prepare,
+    enabled=lambda settings: settings.prefect_api_url is None,
+)
+
+
+def client_env(api: str) -> dict[str, str]:
+    """Environment for a process (worker, flow run) that should use this server."""
+    return {"PREFECT_API_URL": api}
+
+
+def python_http_service(
+    name: str,
+    module: str,
+    args: Callable[[Settings, int], Sequence[str]],
+    *,
+    health_path: str = "/health",
+    prepare: Callable[[Settings], None] = lambda settings: None,
+    port: Callable[[Settings], int] | None = None,
+    enabled: Callable[[Settings], bool] = lambda settings: True,
+) -> ManagedService:
+    """``python -m module *args(settings, port)`` on one loopback port, ready when health is 200.
+
+    ``port`` fixes the port (else a free one is picked and kept across restarts); ``prepare``
+    runs before each start, after the data, tmp and logs folders exist.
+    """
+
+    def build(settings: Settings, creds: StackCredentials, ports: dict[str, int]) -> ServiceSpec:
+        base = f"http://{LOOPBACK}:{ports['http']}"
+        return ServiceSpec(
+            name=name,
+            argv=(sys.executable, "-m", module, *args(settings, ports["http"])),
+            env=inherited_env(settings.data_dir / "tmp", {"PYTHONUNBUFFERED": "1"}),
+            cwd=settings.data_dir,
+            log_file=settings.logs_dir / f"{name}.log",
+            probe=http_probe(base + health_path),
+            ports=dict(ports),
+            urls={"http": base},
+        )
+
+    def prepare_all(settings: Settings) -> None:
+        for folder in (settings.data_dir / "tmp", settings.logs_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+        prepare(settings)
+
+    return ManagedService(
+        name, ("http",), build, prepare_all, enabled,
+        fixed_ports=(lambda settings: {"http": port(settings)}) if port else None,
+    )
+
+
+_NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def http_probe(url: str, *, timeout: float = 3.0) -> Probe:
+    """Passes when ``GET url`` answers 200; never through an HTTP proxy from the environment."""
+
+    def probe() -> str | None:
+        try:
+            with _NO_PROXY.open(url, timeout=timeout) as resp:
+                status = resp.status
+        except urllib.error.HTTPError as exc:
+            return f"{url} answered HTTP {exc.code}"
+        except (urllib.error.URLError, OSError) as exc:
+            return f"{url}: {getattr(exc, 'reason', exc)}"
+        return None if status == 200 else f"{url} answered HTTP {status}"
+
+    return probe

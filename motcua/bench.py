@@ -1,0 +1,133 @@
+"""`motcua bench`: the full pipeline against raw Tesseract on the same pages, in the same run.
+
+Speed is reported as a ratio, never asserted: both numbers come from this machine, now, under
+the same load, so the ratio says what motcua's own work (scan normalisation, the text-only PDF,
+assembly, signing, archiving, indexing, Prefect's bookkeeping) costs on top of OCR itself.
+
+- baseline: ``tesseract PAGE OUT -l vie`` on every page, one process per core
+  (``OMP_THREAD_LIMIT=1``, as the pipeline runs it), wall time for all pages;
+- pipeline: the same pages uploaded to intake as one dossier of documents of
+  ``pages_per_document`` pages (multi-page TIFFs holding exactly the same pixels), then the
+  ``digitize-dossier`` flow on the embedded stack, wall time from the first upload to the end of
+  the flow.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import resource
+import subprocess
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from PIL import Image
+
+from motcua.settings import Settings
+
+
+@dataclass(frozen=True)
+class BenchResult:
+    pages: int
+    documents: int
+    dpi: int
+    workers: int
+    tesseract_seconds: float
+    pipeline_seconds: float
+    ratio: float
+    pages_per_minute: float
+    tesseract_pages_per_minute: float
+    peak_rss_mib: float  # this process (flow, tasks, page threads)
+    peak_child_rss_mib: float  # largest child (a tesseract process)
+    step_seconds: dict[str, float]  # summed over documents
+    archived: int
+    started_at: str
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def _render_pages(folder: Path, count: int, dpi: int) -> list[Path]:
+    from motcua.render import Line, render_page
+    from motcua.samples import plan_paragraphs
+
+    paragraphs = plan_paragraphs()
+    paths = []
+    for i in range(count):
+        start = (i * 9) % max(1, len(paragraphs) - 10)
+        page = render_page([Line(p, space_after=0.2) for p in paragraphs[start:start + 10]], dpi=dpi)
+        path = folder / f"page-{i + 1:03d}.png"
+        page.image.convert("L").save(path, dpi=(dpi, dpi))
+        paths.append(path)
+    return paths
+
+
+def _raw_tesseract(pages: list[Path], out: Path, workers: int) -> float:
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+
+    def one(page: Path) -> None:
+        subprocess.run(["tesseract", str(page), str(out / page.stem), "-l", "vie"],
+                       check=True, capture_output=True, env=env)
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(one, pages))
+    return time.perf_counter() - start
+
+
+def _documents(pages: list[Path], folder: Path, per_document: int) -> list[Path]:
+    if per_document == 1:
+        return pages
+    docs = []
+    for n, i in enumerate(range(0, len(pages), per_document), start=1):
+        images = [Image.open(p) for p in pages[i:i + per_document]]
+        path = folder / f"document-{n:02d}.tif"
+        images[0].save(path, save_all=True, append_images=images[1:], compression="tiff_lzw",
+                       dpi=images[0].info.get("dpi", (300, 300)))
+        docs.append(path)
+    return docs
+
+
+def run_bench(settings: Settings, *, pages: int = 20, pages_per_document: int = 5,
+              dpi: int = 300, say: Callable[[str], None] = lambda _: None) -> BenchResult:
+    from motcua.run import digitize_files
+
+    stamp = dt.datetime.now(dt.UTC)
+    folder = settings.data_dir / "bench" / stamp.strftime("%Y%m%dT%H%M%S")
+    (folder / "pages").mkdir(parents=True)
+    (folder / "tesseract").mkdir()
+    say(f"rendering {pages} page(s) at {dpi} dpi into {folder}")
+    paths = _render_pages(folder / "pages", pages, dpi)
+    docs = _documents(paths, folder, pages_per_document)
+
+    say(f"baseline: raw `tesseract -l vie`, {settings.ocr_workers} process(es) at a time")
+    raw = _raw_tesseract(paths, folder / "tesseract", settings.ocr_workers)
+    say(f"baseline: {raw:.1f} s; now the pipeline on {len(docs)} document(s)")
+
+    code = f"BENCH-{stamp:%Y%m%d%H%M%S}"
+    start = time.perf_counter()
+    outcome = digitize_files(settings, code, docs, applicant=None, procedure="bench")
+    full = time.perf_counter() - start
+
+    steps: dict[str, float] = {}
+    for doc in outcome.documents:
+        for step, seconds in doc.durations.items():
+            steps[step] = round(steps.get(step, 0.0) + seconds, 3)
+    result = BenchResult(
+        pages=pages, documents=len(docs), dpi=dpi, workers=settings.ocr_workers,
+        tesseract_seconds=round(raw, 2), pipeline_seconds=round(full, 2),
+        ratio=round(full / raw, 3),
+        pages_per_minute=round(pages / full * 60, 1),
+        tesseract_pages_per_minute=round(pages / raw * 60, 1),
+        peak_rss_mib=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        peak_child_rss_mib=round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
+        step_seconds=steps,
+        archived=sum(d.status == "archived" for d in outcome.documents),
+        started_at=stamp.isoformat(timespec="seconds"),
+    )
+    (folder / "result.json").write_text(json.dumps(result.to_json(), indent=2))
+    return result

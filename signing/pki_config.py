@@ -1,0 +1,171 @@
+"""The shape of motcua's local **test** PKI, written as a certomancer configuration.
+
+Kept apart from :mod:`motcua.signing.pki` (which generates, loads and locates the files) so that
+the one place that decides names, validity and certificate profiles reads as a declaration.
+
+Why these choices:
+
+- root → intermediate → agency signer mirrors a real Vietnamese chain (the Government Cipher
+  Committee's root, a subordinate CA, the agency's certificate), so chain building is exercised.
+- Every subject says TEST twice (O and CN): a file signed with this PKI must never be mistaken
+  for a legally valid signature.
+- The signer carries keyUsage digitalSignature + nonRepudiation (what PAdES validators expect of a
+  signing certificate) and extKeyUsage emailProtection: poppler's ``pdfsig`` reports a trusted
+  chain only then (platform-notes, "Signing").
+- The TSA is issued by the root with a critical timeStamping EKU (RFC 3161 §2.3). The OCSP
+  responder and the CRLs are there for B-LT/B-LTA later; their URLs are baked into the
+  certificates (AIA, CRL distribution points), hence ``services_base_url``.
+- certomancer signs certificates deterministically (RSA PKCS#1 v1.5) from this configuration and
+  the key files, so the test PKI server regenerates byte-identical certificates from it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+ARCH = "motcua-test"
+"""certomancer architecture label; it is the first path segment of every service URL."""
+
+TEST_ORGANIZATION = "motcua TEST PKI - not for production"
+TEST_UNIT = "TEST ONLY - signatures made with this PKI have no legal value"
+DEFAULT_AGENCY_NAME = "Sở Tài nguyên và Môi trường tỉnh Sóc Trăng (TEST)"
+
+KEY_LABELS = ("root", "interm", "signer", "tsa", "ocsp")
+"""One RSA key per certificate, file ``keys/<label>.key.pem``; certificate labels are the same."""
+
+TSA_SERVICE = "tsa"
+OCSP_SERVICE = "interm"
+CRL_SERVICES = {"root": "root", "interm": "interm"}
+"""CRL repository label per issuing CA."""
+
+_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S+0000"
+
+
+def certomancer_config(
+    *,
+    agency_name: str,
+    services_base_url: str,
+    valid_from: datetime,
+    valid_to: datetime,
+) -> dict[str, Any]:
+    """The certomancer configuration (a YAML-ready dict) of one test PKI.
+
+    Key paths are relative to the configuration's own directory, so the whole PKI folder can be
+    moved (it is generated in a staging folder and renamed into place).
+    """
+    validity = {
+        "valid-from": valid_from.strftime(_TIME_FORMAT),
+        "valid-to": valid_to.strftime(_TIME_FORMAT),
+    }
+    return {
+        "external-url-prefix": services_base_url.rstrip("/"),
+        "keysets": {
+            ARCH: {
+                "path-prefix": "keys",
+                "keys": {label: {"path": f"{label}.key.pem"} for label in KEY_LABELS},
+            }
+        },
+        "pki-architectures": {
+            ARCH: {
+                "keyset": ARCH,
+                "entity-defaults": {
+                    "country-name": "VN",
+                    "organization-name": TEST_ORGANIZATION,
+                    "organizational-unit-name": TEST_UNIT,
+                },
+                "entities": {
+                    "root": {"common-name": "motcua Root CA (TEST)"},
+                    "interm": {"common-name": "motcua Intermediate CA (TEST)"},
+                    "signer": {"common-name": agency_name},
+                    "tsa": {"common-name": "motcua Time Stamping Authority (TEST)"},
+                    "ocsp": {"common-name": "motcua OCSP Responder (TEST)"},
+                },
+                "certs": {
+                    "root": {
+                        "subject": "root",
+                        "subject-key": "root",
+                        "issuer": "root",
+                        "authority-key": "root",
+                        "validity": validity,
+                        "profiles": [{"id": "simple-ca", "params": {"crl-repo": "root"}}],
+                    },
+                    "interm": {
+                        "issuer": "root",
+                        "validity": validity,
+                        "profiles": [
+                            {
+                                "id": "simple-ca",
+                                "params": {
+                                    "max-path-len": 0,
+                                    "crl-repo": CRL_SERVICES["interm"],
+                                    "ocsp-service": OCSP_SERVICE,
+                                },
+                            }
+                        ],
+                    },
+                    "ocsp": {
+                        "issuer": "interm",
+                        "validity": validity,
+                        "profiles": ["ocsp-responder"],
+                    },
+                    "tsa": {
+                        "issuer": "root",
+                        "validity": validity,
+                        "extensions": [
+                            {
+                                "id": "key_usage",
+                                "critical": True,
+                                "smart-value": {
+                                    "schema": "key-usage",
+                                    "params": ["digital_signature"],
+                                },
+                            },
+                            {
+                                "id": "extended_key_usage",
+                                "critical": True,
+                                "value": ["time_stamping"],
+                            },
+                        ],
+                    },
+                    "signer": {
+                        "issuer": "interm",
+                        "validity": validity,
+                        # keyUsage digitalSignature + nonRepudiation (critical)
+                        "profiles": ["digsig-commitment"],
+                        "extensions": [
+                            {
+                                "id": "extended_key_usage",
+                                "critical": False,
+                                "value": ["email_protection"],
+                            },
+                        ],
+                    },
+                },
+                "services": {
+                    "ocsp": {
+                        OCSP_SERVICE: {
+                            "for-issuer": "interm",
+                            "responder-cert": "ocsp",
+                            "signing-key": "ocsp",
+                        }
+                    },
+                    "crl-repo": {
+                        CRL_SERVICES["root"]: {
+                            "for-issuer": "root",
+                            "signing-key": "root",
+                            "simulated-update-schedule": "P90D",
+                        },
+                        CRL_SERVICES["interm"]: {
+                            "for-issuer": "interm",
+                            "signing-key": "interm",
+                            "simulated-update-schedule": "P7D",
+                        },
+                    },
+                    "time-stamping": {
+                        TSA_SERVICE: {"signing-key": "tsa", "signing-cert": "tsa"},
+                    },
+                },
+            }
+        },
+    }

@@ -1,0 +1,110 @@
+"""The `archive` step as a Prefect task: signed PDF, text and manifest under object lock.
+
+The document row says ``archived`` only after S3 confirmed all three objects (hash, size and
+COMPLIANCE retention read back); a crash before that leaves the row as it was and the next run
+adopts the objects already written (storage/archive.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from sqlmodel import Session
+
+from motcua.ocr import PageText
+from motcua.scan import ScannedDocument
+from motcua.settings import Settings
+from motcua.signing.pades import SignResult
+from motcua.storage import archive, repository
+from motcua.storage.db import make_engine
+from motcua.storage.models import Document, utcnow
+from motcua.storage.s3 import make_client
+from motcua.tasks.context import DocumentRef, recorded_step
+from motcua.tasks.policies import IO_RETRY_DELAYS, retry_only_transient
+
+
+def document_text(texts: list[PageText]) -> str:
+    """The OCR text of the whole document, pages separated by form feeds (as pdftotext does)."""
+    return "\f".join(t.text for t in texts)
+
+
+def _manifest(doc: DocumentRef, scanned: ScannedDocument, texts: list[PageText],
+              signed: SignResult, keys: archive.ArchiveKeys, txt_sha: str,
+              retain_until: dt.datetime, steps: list) -> bytes:
+    return json.dumps({
+        "document_id": doc.document_id,
+        "dossier": doc.dossier.code,
+        "agency": {"code": doc.dossier.agency_code, "name": doc.dossier.agency_name},
+        "kind": doc.kind,
+        "title": doc.title,
+        "source": {"name": doc.source_name, "sha256": doc.sha256,
+                   "bytes": scanned.size_bytes, "media_type": scanned.media_type},
+        "pages": [
+            {"index": p.index + 1, "dpi": p.dpi, "width": p.width, "height": p.height,
+             "rotation": (p.rotation + t.turned) % 360, "skew": p.skew, "flags": list(p.flags),
+             "ocr_confidence": t.confidence, "words": t.words}
+            for p, t in zip(scanned.pages, texts, strict=True)
+        ],
+        "pdf": {"key": keys.pdf, "sha256": signed.sha256, "bytes": signed.size_bytes},
+        "text": {"key": keys.txt, "sha256": txt_sha},
+        "signature": {"level": signed.level, "signer": signed.signer_subject,
+                      "signed_at": signed.signing_time.isoformat()},
+        "retain_until": retain_until.isoformat(),
+        "steps": [{"step": s.step, "status": s.status, "attempt": s.attempt,
+                   "started_at": s.started_at.isoformat(),
+                   "finished_at": s.finished_at.isoformat() if s.finished_at else None}
+                  for s in steps],
+    }, ensure_ascii=False, indent=2).encode()
+
+
+@task(name="archive", task_run_name="archive/{doc.source_name}", cache_policy=NO_CACHE,
+      retries=3, retry_delay_seconds=IO_RETRY_DELAYS, retry_condition_fn=retry_only_transient)
+def archive_step(settings: Settings, doc: DocumentRef, scanned: ScannedDocument,
+                 texts: list[PageText], signed: SignResult) -> Document:
+    client = make_client(settings, "pipeline")
+    bucket = settings.archive_bucket
+    keys = archive.ArchiveKeys.for_document(
+        agency_code=doc.dossier.agency_code, year=doc.dossier.year,
+        dossier_code=doc.dossier.code, document_id=doc.document_id,
+    )
+    retain_until = utcnow() + dt.timedelta(days=settings.archive_retention_days)
+    engine = make_engine(settings.db_url)
+    with recorded_step(settings, doc, "archive"):
+        pdf = archive.put_locked(client, bucket, keys.pdf, signed.path.read_bytes(),
+                                 content_type="application/pdf", retain_until=retain_until,
+                                 metadata={"dossier": doc.dossier.code, "document": doc.document_id})
+        text = document_text(texts).encode()
+        txt = archive.put_locked(client, bucket, keys.txt, text, content_type="text/plain; charset=utf-8",
+                                 retain_until=retain_until)
+        with Session(engine) as session:
+            steps = repository.steps_of(session, document_pk=doc.pk)
+        body = _manifest(doc, scanned, texts, signed, keys, hashlib.sha256(text).hexdigest(),
+                         pdf.retain_until or retain_until, steps)
+        archive.put_locked(client, bucket, keys.manifest, body, content_type="application/json",
+                           retain_until=retain_until)
+        confs = [t.confidence for t in texts if t.confidence is not None]
+        with Session(engine) as session:
+            row = session.get(Document, doc.pk)
+            row.status = "archived"
+            row.media_type = scanned.media_type
+            row.pages = len(scanned.pages)
+            row.ocr_confidence = round(sum(confs) / len(confs), 2) if confs else None
+            row.flags = ",".join(scanned.flags)[:255]
+            row.signature_level, row.signer, row.signed_at = signed.level, signed.signer_subject[:255], signed.signing_time
+            row.archive_key, row.archive_version_id = keys.pdf, pdf.version_id
+            # The hash of what S3 holds: ours, or the one a crashed earlier run already wrote.
+            row.sha256, row.size_bytes = pdf.sha256, pdf.size
+            row.retain_until = pdf.retain_until
+            row.reason_code = row.reason = None
+            row.updated_at = utcnow()
+            session.add(row)
+            session.commit()
+            session.refresh(row)
+            session.expunge(row)
+    get_run_logger().info("%s: archived at %s%s", doc.source_name, keys.pdf,
+                          " (already there)" if pdf.existed else "")
+    return row

@@ -1,0 +1,78 @@
+"""Receive: register the dossier once and fetch each submitted file into the work folder."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from sqlmodel import Session
+
+from motcua.agencies import agency_on
+from motcua.dossier import DocumentEntry
+from motcua.scan import sha256_file
+from motcua.settings import Settings
+from motcua.storage import intake, repository
+from motcua.storage.db import make_engine
+from motcua.storage.models import Document, utcnow
+from motcua.storage.s3 import make_client
+from motcua.tasks.context import DocumentRef, DossierRef
+from motcua.tasks.policies import IO_RETRY_DELAYS, retry_only_transient
+
+
+@task(name="register-dossier", cache_policy=NO_CACHE, retries=3,
+      retry_delay_seconds=IO_RETRY_DELAYS, retry_condition_fn=retry_only_transient)
+def register_dossier(settings: Settings, code: str) -> tuple[DossierRef, list[intake.IntakeObject], dict[str, DocumentEntry]]:
+    """Read the intake folder's manifest and list; create the dossier row the first time."""
+    client = make_client(settings, "pipeline")
+    manifest = intake.read_manifest(client, settings.intake_bucket, code)
+    objects = intake.list_dossier(client, settings.intake_bucket, code)
+    received_at = manifest.received_at or utcnow()
+    if received_at.tzinfo is None:
+        received_at = received_at.replace(tzinfo=dt.UTC)
+    agency = agency_on(settings.agency, received_at)
+    with Session(make_engine(settings.db_url)) as session:
+        row = repository.register_dossier(
+            session, manifest=manifest, agency=agency, received_at=received_at
+        )
+        session.commit()
+        ref = DossierRef(pk=row.id, code=row.code, agency_code=row.agency_code,
+                         agency_name=row.agency_name, received_at=row.received_at,
+                         applicant_id=row.applicant_id)
+    get_run_logger().info("dossier %s: %d file(s) in intake, agency %s", code, len(objects), ref.agency_code)
+    entries = {e.file: e for e in manifest.documents}
+    return ref, objects, entries
+
+
+@task(name="receive-document", cache_policy=NO_CACHE, retries=3,
+      retry_delay_seconds=IO_RETRY_DELAYS, retry_condition_fn=retry_only_transient)
+def receive_document(settings: Settings, dossier: DossierRef, obj: intake.IntakeObject,
+                     entry: DocumentEntry | None) -> tuple[DocumentRef, Document]:
+    """Download one submission and find or create its document row (identity = content)."""
+    client = make_client(settings, "pipeline")
+    work = settings.work_dir / dossier.code
+    local = intake.download(client, settings.intake_bucket, obj.key, work / "intake" / obj.name)
+    digest = sha256_file(local)
+    document_id = digest[:20]
+    with Session(make_engine(settings.db_url)) as session:
+        row = repository.get_document(session, dossier_id=dossier.pk, source_sha256=digest)
+        if row is None:
+            now = utcnow()
+            row = Document(
+                dossier_id=dossier.pk, document_id=document_id, source_name=obj.name,
+                source_sha256=digest, source_bytes=local.stat().st_size,
+                kind=entry.kind if entry else "component",
+                doc_type=(entry.type if entry and entry.type else "khac"),
+                title=entry.title if entry else None, created_at=now, updated_at=now,
+            )
+            session.add(row)
+            session.commit()
+            session.refresh(row)
+        session.expunge(row)
+    ref = DocumentRef(
+        pk=row.id, document_id=row.document_id, dossier=dossier, source_key=obj.key,
+        source_name=obj.name, local_path=local, sha256=digest, kind=row.kind,
+        doc_type=entry.type if entry and entry.type else None,
+        title=entry.title if entry else None, work_dir=work / row.document_id,
+    )
+    return ref, row

@@ -1,0 +1,20 @@
+"""The `scan` step as a Prefect task."""
+
+from __future__ import annotations
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from motcua.scan import ScanOptions, ScannedDocument, scan_document
+from motcua.settings import Settings
+from motcua.tasks.context import DocumentRef, recorded_step
+
+
+@task(name="scan", task_run_name="scan/{doc.source_name}", cache_policy=NO_CACHE)
+def scan_step(settings: Settings, doc: DocumentRef) -> ScannedDocument:
+    logger = get_run_logger()
+    with recorded_step(settings, doc, "scan"):
+        scanned = scan_document(doc.local_path, doc.work_dir / "pages", ScanOptions.from_settings(settings))
+    logger.info("%s: %s, %d page(s), flags %s", doc.source_name, scanned.media_type,
+                len(scanned.pages), ",".join(scanned.flags) or "-")
+    return scanned
