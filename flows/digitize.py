@@ -17,7 +17,9 @@ Outside services that stay down after their retries (S3, the database) fail the 
 is not the document's fault, so it is neither quarantined nor marked done.
 
 Running a dossier again is a no-op for documents already archived: their identity is the SHA-256
-of the submitted file, and the archived row is found and reported as it is.
+of the submitted file, and the archived row is found and reported as it is. Submissions that
+reached the archive or the quarantine are removed from intake at the end (their bytes live on
+there); those waiting to be signed stay.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ from motcua.tasks.context import DossierRef
 from motcua.tasks.index import index_step
 from motcua.tasks.ocr import ocr_step
 from motcua.tasks.quarantine import mark_sign_pending, quarantine_step
-from motcua.tasks.receive import receive_document, register_dossier
+from motcua.tasks.receive import clear_intake, receive_document, register_dossier
 from motcua.tasks.scan import scan_step
 from motcua.tasks.sign import sign_step
 
@@ -169,6 +171,9 @@ def digitize_dossier(dossier_code: str, settings: Settings) -> DossierOutcome:
         digitize_document.submit(settings, dossier, obj, entries.get(obj.name)) for obj in objects
     ]
     outcomes = [f.result() for f in futures]
+    done = [obj for obj, o in zip(objects, outcomes, strict=True)
+            if o.status in ("archived", "quarantined")]
+    clear_intake(settings, dossier_code, done, all_done=len(done) == len(objects))
     result = DossierOutcome(dossier=dossier_code, agency_code=dossier.agency_code,
                             documents=outcomes, flow_run_id=str(flow_run.id) if flow_run.id else None)
     create_table_artifact(

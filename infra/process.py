@@ -328,15 +328,24 @@ def _reap(pid: int) -> int | None:
 # --- leftovers, logs ----------------------------------------------------------------------------
 
 
-def remove_stale_sockets(paths: Iterable[Path]) -> list[Path]:
-    """Remove unix socket files that no live process has bound (seen: SeaweedFS leaves some)."""
-    bound = _bound_unix_paths()
-    removed = []
-    for path in paths:
-        if path.is_socket() and str(path) not in bound:
-            path.unlink(missing_ok=True)
-            removed.append(path)
-    return removed
+def remove_stale_sockets(paths: Iterable[Path], *, wait: float = 5.0) -> list[Path]:
+    """Remove unix socket files that no live process has bound (seen: SeaweedFS leaves some).
+
+    A Go server's threads can hold its sockets for a moment after the process was reported
+    gone (more so on a loaded machine), so this retries for up to ``wait`` seconds.
+    """
+    paths = list(paths)
+    removed: list[Path] = []
+    deadline = time.monotonic() + wait
+    while True:
+        bound = _bound_unix_paths()
+        for path in paths:
+            if path.is_socket() and str(path) not in bound:
+                path.unlink(missing_ok=True)
+                removed.append(path)
+        if not any(p.is_socket() for p in paths) or time.monotonic() > deadline:
+            return removed
+        time.sleep(0.1)
 
 
 def _bound_unix_paths() -> set[str]:

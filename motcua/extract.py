@@ -81,13 +81,17 @@ _DOC_TYPE_TITLES: tuple[tuple[str, str], ...] = (
 
 
 def classify_document(text: str) -> str:
-    """A document type from the title words of its first lines; ``"khac"`` (other) if none.
+    """A document type from the first title (a line in capitals) of the text; ``"khac"``
+    (other) if none.
 
     Used only when the dossier's ``dossier.json`` does not name the type: what the applicant or the
     desk officer declared always wins over a guess.
     """
-    head = clean(text)[:1500].upper()
-    for title, doc_type in _DOC_TYPE_TITLES:
-        if title in head:
-            return doc_type
+    for line in clean(text).splitlines()[:25]:
+        letters = [c for c in line if c.isalpha()]
+        if len(letters) < 4 or sum(c.isupper() for c in letters) < 0.8 * len(letters):
+            continue  # titles are set in capitals; body text mentioning them is not
+        for title, doc_type in _DOC_TYPE_TITLES:
+            if title in line.upper():
+                return doc_type
     return "khac"

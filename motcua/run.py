@@ -41,9 +41,16 @@ def run_dossier(settings: Settings, code: str, *, tags: Sequence[str] = ()):
 
     from motcua.flows.digitize import digitize_dossier
 
+    from prefect.logging.handlers import APILogWorker
+
     with temporary_settings(updates={PREFECT_API_URL: prefect_api_url(settings)}):
-        with prefect_tags(*tags):
-            return digitize_dossier(code, settings)
+        try:
+            with prefect_tags(*tags):
+                return digitize_dossier(code, settings)
+        finally:
+            # Send the run's logs to the server now, while it is known to be up: the log worker
+            # would otherwise flush at interpreter exit, when a test's server may be gone.
+            APILogWorker.drain_all(timeout=10)
 
 
 def manifest_for_files(

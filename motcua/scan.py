@@ -197,8 +197,9 @@ def _decode_images(path: Path, media_type: str, opts: ScanOptions) -> Iterator[_
     except Image.DecompressionBombError as exc:
         raise OverLimits(f"the image is a decompression bomb: {exc}", hint="rescan it") from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
+        detail = str(exc).replace(f"'{path}'", "").replace(str(path), path.name).strip()
         raise CorruptInput(
-            f"the {media_type.split('/')[1].upper()} file cannot be decoded: {exc}",
+            f"the {media_type.split('/')[1].upper()} file cannot be decoded: {detail}",
             hint="the file is damaged or truncated; scan the paper again",
         ) from exc
 

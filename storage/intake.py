@@ -98,3 +98,15 @@ def download(client: Minio, bucket: str, key: str, dest: Path) -> Path:
     except HTTPError as exc:
         raise TransientError(f"S3 unreachable while downloading {key}: {exc}") from exc
     return dest
+
+
+def remove(client: Minio, bucket: str, keys: Iterable[str]) -> list[str]:
+    """Remove processed objects from intake (DESIGN §2: only once archived or quarantined)."""
+    removed = []
+    try:
+        for key in keys:
+            client.remove_object(bucket, key)
+            removed.append(key)
+    except HTTPError as exc:
+        raise TransientError(f"S3 unreachable while cleaning intake: {exc}") from exc
+    return removed

@@ -33,7 +33,7 @@ def document_text(texts: list[PageText]) -> str:
 
 
 def _manifest(doc: DocumentRef, scanned: ScannedDocument, texts: list[PageText],
-              signed: SignResult, keys: archive.ArchiveKeys, txt_sha: str,
+              signed: SignResult, pdf: archive.StoredObject, keys: archive.ArchiveKeys, txt_sha: str,
               retain_until: dt.datetime, steps: list) -> bytes:
     return json.dumps({
         "document_id": doc.document_id,
@@ -49,7 +49,7 @@ def _manifest(doc: DocumentRef, scanned: ScannedDocument, texts: list[PageText],
              "ocr_confidence": t.confidence, "words": t.words}
             for p, t in zip(scanned.pages, texts, strict=True)
         ],
-        "pdf": {"key": keys.pdf, "sha256": signed.sha256, "bytes": signed.size_bytes},
+        "pdf": {"key": keys.pdf, "sha256": pdf.sha256, "bytes": pdf.size},
         "text": {"key": keys.txt, "sha256": txt_sha},
         "signature": {"level": signed.level, "signer": signed.signer_subject,
                       "signed_at": signed.signing_time.isoformat()},
@@ -82,7 +82,7 @@ def archive_step(settings: Settings, doc: DocumentRef, scanned: ScannedDocument,
                                  retain_until=retain_until)
         with Session(engine) as session:
             steps = repository.steps_of(session, document_pk=doc.pk)
-        body = _manifest(doc, scanned, texts, signed, keys, hashlib.sha256(text).hexdigest(),
+        body = _manifest(doc, scanned, texts, signed, pdf, keys, txt.sha256 or hashlib.sha256(text).hexdigest(),
                          pdf.retain_until or retain_until, steps)
         archive.put_locked(client, bucket, keys.manifest, body, content_type="application/json",
                            retain_until=retain_until)

@@ -76,3 +76,16 @@ def receive_document(settings: Settings, dossier: DossierRef, obj: intake.Intake
         title=entry.title if entry else None, work_dir=work / row.document_id,
     )
     return ref, row
+
+
+@task(name="clear-intake", cache_policy=NO_CACHE, retries=3,
+      retry_delay_seconds=IO_RETRY_DELAYS, retry_condition_fn=retry_only_transient)
+def clear_intake(settings: Settings, code: str, done: list[intake.IntakeObject],
+                 all_done: bool) -> list[str]:
+    """Remove the submissions that reached the archive or the quarantine (their bytes are kept
+    there), and the manifest once nothing of the dossier waits any more. Files still waiting
+    (``sign_pending``) stay for the next run."""
+    keys = [o.key for o in done] + ([f"{code}/{intake.MANIFEST}"] if all_done else [])
+    removed = intake.remove(make_client(settings, "pipeline"), settings.intake_bucket, keys)
+    get_run_logger().info("intake/%s/: %d object(s) removed", code, len(removed))
+    return removed

@@ -10,7 +10,6 @@ import asyncio
 import hashlib
 import json
 import re
-import shutil
 import socket
 import stat
 import subprocess
@@ -44,7 +43,7 @@ from motcua.signing.pki import (
 )
 from motcua.signing.pki_config import DEFAULT_AGENCY_NAME, TEST_ORGANIZATION
 from motcua.signing.verify import verify_pdf
-from tests.fixtures.pki import HOST, free_port, running_pki_server
+from tests.fixtures.pki import HOST, free_port, nss_db_trusting, pdfsig, running_pki_server
 
 OTHER_AGENCY = "Sở Tư pháp tỉnh Cà Mau (TEST)"
 
@@ -73,16 +72,6 @@ def signer_for(pki: TestPki, tsa_url: str | None) -> AgencySigner:
     )
 
 
-def pdfsig(nss_dir: Path, pdf: Path) -> str:
-    proc = subprocess.run(
-        ["pdfsig", "-nssdir", f"sql:{nss_dir}", "-no-ocsp", str(pdf)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    return proc.stdout + proc.stderr
-
-
 @pytest.fixture(scope="session")
 def signer_bt(test_pki: TestPki, pki_service: ServiceUrls) -> AgencySigner:
     return signer_for(test_pki, pki_service.tsa)
@@ -102,18 +91,7 @@ def other_pki(tmp_path_factory: pytest.TempPathFactory) -> TestPki:
 @pytest.fixture(scope="session")
 def nss_dir(test_pki: TestPki, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An NSS database trusting the test root, for ``pdfsig -nssdir``."""
-    if shutil.which("certutil") is None or shutil.which("pdfsig") is None:
-        pytest.fail(
-            "certutil/pdfsig missing: install libnss3-tools and poppler-utils (infra/bootstrap.sh)"
-        )
-    db = tmp_path_factory.mktemp("nssdb")
-    subprocess.run(["certutil", "-N", "-d", f"sql:{db}", "--empty-password"], check=True)
-    subprocess.run(
-        ["certutil", "-A", "-d", f"sql:{db}", "-n", "motcua test root", "-t", "CT,C,C",
-         "-i", str(test_pki.root_cert)],
-        check=True,
-    )  # fmt: skip
-    return db
+    return nss_db_trusting(test_pki.root_cert, tmp_path_factory.mktemp("nssdb"))
 
 
 @pytest.fixture(scope="module")

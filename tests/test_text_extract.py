@@ -49,3 +49,5 @@ def test_classify_by_title_and_default():
     assert classify_document("CỘNG HÒA...\nQUYẾT ĐỊNH\nVề việc ...") == "quyet_dinh"
     assert classify_document("GIẤY CHỨNG NHẬN QUYỀN SỬ DỤNG ĐẤT") == "giay_chung_nhan_qsdd"
     assert classify_document("một trang trắng") == "khac"
+    form = "ĐƠN ĐĂNG KÝ BIẾN ĐỘNG ĐẤT ĐAI\nGiấy tờ kèm theo: bản gốc Giấy chứng nhận quyền sử dụng đất"
+    assert classify_document(form) == "don_dang_ky"  # a title in the body text is no title

@@ -1,0 +1,259 @@
+"""The digitize-dossier flow end to end on the real embedded stack: SeaweedFS S3 under object
+lock, the Prefect server, the test PKI's TSA, Tesseract, pyHanko, SQLite. Nothing is mocked.
+
+Pages are rendered at 200 dpi (the archive rules' minimum) to keep OCR time down; accuracy at
+300 dpi is measured in test_ocr_assemble.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pypdf import PdfWriter
+from sqlmodel import Session, func, select
+
+from motcua import render
+from motcua.agencies import VN_TZ, agency_on
+from motcua.audit import audit
+from motcua.quality import character_error_rate
+from motcua.run import digitize_files, prefect_api_url
+from motcua.samples import application_form, certificate
+from motcua.settings import Settings
+from motcua.signing.factory import trust_roots
+from motcua.signing.verify import verify_pdf
+from motcua.storage import archive
+from motcua.storage.db import make_engine
+from motcua.storage.models import Document, DocumentIdentifier, ReuseEntry, StepEvent
+from motcua.storage.s3 import make_client
+from tests.fixtures.pki import nss_db_trusting, pdfsig
+
+MOTCUA = str(Path(sys.executable).with_name("motcua"))
+CCCD = "094085001234"
+NAME = "Nguyễn Văn An"
+TODAY = dt.date(2026, 11, 22)
+
+
+def _code(seq: int) -> str:
+    agency = agency_on("stnmt-soctrang", dt.datetime.now(dt.UTC)).code
+    return f"000.00.20.{agency}-{dt.datetime.now(dt.UTC):%y%m%d}-{seq:04d}"
+
+
+@pytest.fixture(scope="module")
+def two_documents(tmp_path_factory):
+    """A citizen's application form (PNG, signed in blue ink) and the land certificate the
+    state already issued (a scanned PDF with a red seal, slightly crooked)."""
+    folder = tmp_path_factory.mktemp("dossier")
+    form = render.add_signature(
+        render.render_page(application_form(NAME, CCCD, "ấp Phú Hữu, xã Long Phú", "761", TODAY), dpi=200),
+        at=(0.6, 0.5))
+    cert = render.skew(render.add_seal(
+        render.render_page(certificate(NAME, CCCD, "ấp Phú Hữu, xã Long Phú", "761", dt.date(2015, 3, 18)), dpi=200),
+        center=(0.7, 0.6), text="UBND tỉnh Sóc Trăng"), 1.0)
+    files = [render.save_png(form, folder / "don-dang-ky.png"),
+             render.save_scanned_pdf([cert], folder / "giay-chung-nhan.pdf")]
+    return files, {"don-dang-ky.png": form.text, "giay-chung-nhan.pdf": cert.text}
+
+
+@pytest.fixture(scope="module")
+def digitized(stack_settings: Settings, two_documents):
+    files, texts = two_documents
+    code = _code(101)
+    outcome = digitize_files(stack_settings, code, files, applicant=CCCD, procedure="1.004227")
+    return code, outcome, texts
+
+
+def _rows(settings: Settings, model, **where):
+    with Session(make_engine(settings.db_url)) as session:
+        stmt = select(model)
+        for key, value in where.items():
+            stmt = stmt.where(getattr(model, key) == value)
+        return list(session.exec(stmt))
+
+
+def test_two_documents_are_archived_signed_and_searchable(stack_settings, digitized):
+    code, outcome, texts = digitized
+    assert outcome.ok, outcome.to_json()
+    assert [d.status for d in outcome.documents] == ["archived", "archived"]
+    client = make_client(stack_settings, "auditor")
+    agency = outcome.agency_code
+    for d in outcome.documents:
+        year = dt.datetime.now(VN_TZ).year  # the year of reception, in Vietnam
+        assert d.archive_key == f"{agency}/{year}/{code}/{d.document_id}.pdf"
+        assert d.pages == 1
+        assert d.signature_level == "B-T" and d.ocr_confidence > 80
+        assert set(d.durations) == {"scan", "ocr", "assemble", "sign", "archive", "index"}
+
+        pdf = archive.get_bytes(client, stack_settings.archive_bucket, d.archive_key)
+        assert hashlib.sha256(pdf).hexdigest() == d.sha256
+        report = verify_pdf(pdf, trust_roots=trust_roots(stack_settings))
+        (sig,) = report.signatures
+        assert report.ok and sig.level == "B-T" and sig.timestamp_time is not None
+        assert sig.trusted and sig.covers_entire_file
+
+        stem = d.archive_key.removesuffix(".pdf")
+        txt = archive.get_bytes(client, stack_settings.archive_bucket, stem + ".txt").decode()
+        manifest = json.loads(archive.get_bytes(client, stack_settings.archive_bucket, stem + ".json"))
+        assert character_error_rate(texts[d.source], txt) <= 0.03
+        assert manifest["pdf"]["sha256"] == d.sha256 and manifest["dossier"] == code
+        assert manifest["signature"]["level"] == "B-T"
+        assert [s["step"] for s in manifest["steps"]][:4] == ["scan", "ocr", "assemble", "sign"]
+        for key in (d.archive_key, stem + ".txt", stem + ".json"):
+            info = archive.stat(client, stack_settings.archive_bucket, key)
+            assert info.retention_mode == "COMPLIANCE" and info.sha256
+            assert info.retain_until > dt.datetime.now(dt.UTC) + dt.timedelta(days=3000)
+
+
+def test_text_layer_and_pdfsig(stack_settings, digitized, tmp_path):
+    _, outcome, texts = digitized
+    client = make_client(stack_settings, "auditor")
+    nss = nss_db_trusting(trust_roots(stack_settings)[0], tmp_path / "nss")
+    for d in outcome.documents:
+        path = tmp_path / f"{d.document_id}.pdf"
+        path.write_bytes(archive.get_bytes(client, stack_settings.archive_bucket, d.archive_key))
+        layer = subprocess.run(["pdftotext", "-raw", str(path), "-"], capture_output=True,
+                               text=True, check=True).stdout
+        assert character_error_rate(texts[d.source], layer) <= 0.03
+        poppler = pdfsig(nss, path)
+        assert "ETSI.CAdES.detached" in poppler
+        assert "Signature is Valid" in poppler and "Total document signed" in poppler
+
+
+def test_step_events_are_recorded_in_utc_with_the_flow_run(stack_settings, digitized):
+    _, outcome, _ = digitized
+    for d in outcome.documents:
+        (doc,) = _rows(stack_settings, Document, document_id=d.document_id)
+        events = _rows(stack_settings, StepEvent, document_id=doc.id)
+        steps = [e.step for e in events if e.status == "completed"]
+        assert steps == ["scan", "ocr", "assemble", "sign", "archive", "index"]
+        for e in events:
+            assert e.started_at.tzinfo is dt.UTC and e.finished_at >= e.started_at
+            assert e.flow_run_id == outcome.flow_run_id and e.attempt >= 1 and e.task_run_id
+
+
+def test_identifiers_and_reuse_entries(stack_settings, digitized):
+    _, outcome, _ = digitized
+    by_source = {d.source: d for d in outcome.documents}
+    (cert,) = _rows(stack_settings, Document, document_id=by_source["giay-chung-nhan.pdf"].document_id)
+    found = {(i.kind, i.value) for i in _rows(stack_settings, DocumentIdentifier, document_id=cert.id)}
+    assert ("cccd", CCCD) in found and ("date", "2015-03-18") in found
+    assert cert.doc_type == "giay_chung_nhan_qsdd"  # classified from the title: no type was given
+    entries = _rows(stack_settings, ReuseEntry, subject_id=CCCD)
+    assert {e.doc_type for e in entries} >= {"giay_chung_nhan_qsdd", "don_dang_ky"}
+    assert {e.archive_key for e in entries} >= {d.archive_key for d in outcome.documents}
+
+
+def test_flow_run_is_on_the_prefect_server(stack_settings, digitized):
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    code, outcome, _ = digitized
+    with temporary_settings(updates={PREFECT_API_URL: prefect_api_url(stack_settings)}):
+        with get_client(sync_client=True) as client:
+            run = client.read_flow_run(outcome.flow_run_id)
+    assert run.name == f"digitize/{code}"
+    assert run.state.is_completed() and "procedure:1.004227" in run.tags
+
+
+def test_running_the_dossier_again_writes_nothing_new(stack_settings, digitized, two_documents):
+    code, first, _ = digitized
+    files, _ = two_documents
+    with Session(make_engine(stack_settings.db_url)) as session:
+        documents_before = session.exec(select(func.count()).select_from(Document)).one()
+    again = digitize_files(stack_settings, code, files, applicant=CCCD, procedure="1.004227")
+    assert [d.already_archived for d in again.documents] == [True, True]
+    assert [d.archive_key for d in again.documents] == [d.archive_key for d in first.documents]
+    with Session(make_engine(stack_settings.db_url)) as session:
+        assert session.exec(select(func.count()).select_from(Document)).one() == documents_before
+    client = make_client(stack_settings, "pipeline")
+    for d in first.documents:
+        versions = [o for o in client.list_objects(stack_settings.archive_bucket,
+                                                   prefix=d.archive_key.removesuffix(".pdf"),
+                                                   include_version=True)]
+        assert len(versions) == 3  # .pdf, .txt, .json: one version each
+
+
+def _encrypted_pdf(path):
+    writer = PdfWriter()
+    writer.add_blank_page(595, 842)
+    writer.encrypt(user_password="mật khẩu", owner_password="x")
+    with path.open("wb") as fh:
+        writer.write(fh)
+    return path
+
+
+def test_bad_inputs_are_quarantined_and_the_rest_goes_on(stack_settings, tmp_path):
+    from PIL import Image
+
+    good = render.save_png(render.render_page(application_form("Lê Thị Hạnh", "094185009876", "Cần Thơ", "12", TODAY), dpi=200),
+                           tmp_path / "don.png")
+    corrupt = tmp_path / "hong.png"
+    corrupt.write_bytes(good.read_bytes()[:4000])
+    empty = tmp_path / "rong.pdf"
+    empty.write_bytes(b"")
+    word = tmp_path / "van-ban.png"
+    word.write_bytes(b"PK\x03\x04 word/document.xml this is a .docx, not a scan")
+    bomb = tmp_path / "bom.png"
+    Image.new("1", (20_000, 20_000)).save(bomb)
+    locked = _encrypted_pdf(tmp_path / "khoa.pdf")
+    code = _code(102)
+    outcome = digitize_files(stack_settings, code, [good, corrupt, empty, word, bomb, locked])
+    status = {d.source: (d.status, d.reason_code) for d in outcome.documents}
+    assert status == {
+        "don.png": ("archived", None),
+        "hong.png": ("quarantined", "corrupt"),
+        "rong.pdf": ("quarantined", "empty_file"),
+        "van-ban.png": ("quarantined", "unsupported_format"),
+        "bom.png": ("quarantined", "over_limits"),
+        "khoa.pdf": ("quarantined", "encrypted"),
+    }
+    client = make_client(stack_settings, "pipeline")
+    left = list(client.list_objects(stack_settings.intake_bucket, prefix=f"{code}/", recursive=True))
+    assert left == []  # every file reached the archive or the quarantine: intake is clear
+    for d in outcome.documents:
+        if d.status != "quarantined":
+            continue
+        kept = client.get_object(stack_settings.quarantine_bucket, d.quarantine_key).read()
+        original = (tmp_path / d.source).read_bytes()
+        assert kept == original  # nothing lost: the very bytes submitted
+        reason = json.loads(client.get_object(stack_settings.quarantine_bucket,
+                                              d.quarantine_key + ".reason.json").read())
+        assert reason["code"] == d.reason_code and reason["message"] and reason["hint"]
+        assert reason["dossier"] == code and reason["sha256"] == hashlib.sha256(original).hexdigest()
+
+
+def test_audit_verify_passes_then_catches_a_tampered_copy(stack_settings, digitized):
+    code, outcome, _ = digitized
+    report = audit(stack_settings, code)
+    assert report.ok, report.to_json()
+    assert {c.name for c in report.documents[0].checks} == {
+        "fixity", "version", "retention", "signature", "chain", "level"}
+
+    # Someone with write access puts a doctored copy over the archived one. Object lock keeps
+    # the original version; audit must see that the current object is not what was signed.
+    target = outcome.documents[1]
+    client = make_client(stack_settings, "pipeline")
+    original = archive.get_bytes(client, stack_settings.archive_bucket, target.archive_key)
+    tampered = bytearray(original)
+    tampered[len(tampered) // 3] ^= 0x01
+    client.put_object(stack_settings.archive_bucket, target.archive_key, io.BytesIO(bytes(tampered)),
+                      len(tampered), metadata={"sha256": target.sha256})
+    report = audit(stack_settings, code)
+    assert not report.ok
+    checks = {d.archive_key: {c.name: c.ok for c in d.checks} for d in report.documents}
+    assert all(checks[outcome.documents[0].archive_key].values())  # the other one is fine
+    bad = checks[target.archive_key]
+    assert bad["fixity"] is False and bad["version"] is False and bad["signature"] is False
+    assert bad["retention"] is True  # the doctored copy inherits the bucket's lock
+
+    cli = subprocess.run(
+        [MOTCUA, "--data-dir", str(stack_settings.data_dir), "audit", "verify", code, "--json"],
+        capture_output=True, text=True)
+    assert cli.returncode == 1, cli.stderr
+    assert json.loads(cli.stdout)["ok"] is False
