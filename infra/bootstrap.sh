@@ -16,6 +16,7 @@ apt_packages=(
   tesseract-ocr tesseract-ocr-vie tesseract-ocr-osd   # OCR, Vietnamese model, orientation
   poppler-utils                                        # pdftoppm, pdftotext, pdfsig
   libnss3-tools                                        # certutil: NSS trust store for pdfsig
+  postgresql                                           # the tests run the flow on PostgreSQL too
   fonts-liberation2 fonts-noto-core fonts-dejavu-core  # fonts with Vietnamese glyphs
 )
 

@@ -8,4 +8,5 @@ fixture.
 pytest_plugins = [
     "tests.fixtures.pki",
     "tests.fixtures.stack",
+    "tests.fixtures.postgres",
 ]

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import stat
 import subprocess
 import sys
+import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -307,6 +309,12 @@ def test_down_never_signals_a_process_it_did_not_start(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path)
     stranger = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
     try:
+        # Until the child has exec'd, /proc shows the forked parent's command line.
+        for _ in range(100):
+            if Path(f"/proc/{stranger.pid}/cmdline").read_bytes().split(b"\0")[:3] == [
+                    os.fsencode(a) for a in stranger.args]:
+                break
+            time.sleep(0.05)
         stat_fields = Path(f"/proc/{stranger.pid}/stat").read_text().rpartition(")")[2].split()
         ticks = int(stat_fields[19])  # field 22, the process's start time
         base = ServiceRecord(

@@ -1,0 +1,45 @@
+"""The same code on PostgreSQL: migrations, the schema check, and a dossier through the flow."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlmodel import Session, select
+
+from motcua import render
+from motcua.run import digitize_files
+from motcua.samples import application_form
+from motcua.storage.db import make_engine, migrate
+from motcua.storage.models import Document, ReuseEntry, StepEvent, metadata
+
+
+def test_migrations_match_the_models_on_postgres(postgres_url):
+    migrate(postgres_url)
+    migrate(postgres_url)
+    with make_engine(postgres_url).connect() as connection:
+        assert connection.dialect.name == "postgresql"
+        assert compare_metadata(MigrationContext.configure(connection), metadata) == []
+
+
+def test_a_dossier_through_the_flow_on_postgres(stack_settings, postgres_url, tmp_path):
+    settings = stack_settings.model_copy(update={"database_url": postgres_url})
+    page = render.render_page(application_form("Võ Thanh Sơn", "094200004321", "Cần Thơ", "7",
+                                                dt.date(2026, 11, 22)), dpi=200)
+    form = render.save_png(page, tmp_path / "don.png")
+    code = f"PG-{dt.datetime.now(dt.UTC):%H%M%S}"
+    outcome = digitize_files(settings, code, [form], applicant="094200004321")
+    (doc,) = outcome.documents
+    assert doc.status == "archived", doc
+    with Session(make_engine(postgres_url)) as session:
+        row = session.exec(select(Document).where(Document.document_id == doc.document_id)).one()
+        assert row.archive_key == doc.archive_key and row.signed_at.tzinfo is not None
+        events = session.exec(select(StepEvent).where(StepEvent.document_id == row.id)).all()
+        assert {e.step for e in events if e.status == "completed"} == {
+            "scan", "ocr", "assemble", "sign", "archive", "index"}
+        assert session.exec(select(ReuseEntry).where(ReuseEntry.subject_id == "094200004321")).one()
+    # …and nothing of it went to the SQLite database of the same stack
+    migrate(stack_settings.db_url)
+    with Session(make_engine(stack_settings.db_url)) as session:
+        assert session.exec(select(Document).where(Document.document_id == doc.document_id)).first() is None
