@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -53,7 +54,9 @@ def receive_document(settings: Settings, dossier: DossierRef, obj: intake.Intake
     work = settings.work_dir / dossier.code
     local = intake.download(client, settings.intake_bucket, obj.key, work / "intake" / obj.name)
     digest = sha256_file(local)
-    document_id = digest[:20]
+    # Identity is content *within the dossier*: the same certificate handed in with two dossiers
+    # is two documents, archived under each dossier's own key.
+    document_id = hashlib.sha256(f"{dossier.code}\n{digest}".encode()).hexdigest()[:20]
     with Session(make_engine(settings.db_url)) as session:
         row = repository.get_document(session, dossier_id=dossier.pk, source_sha256=digest)
         if row is None:

@@ -179,6 +179,17 @@ def test_running_the_dossier_again_writes_nothing_new(stack_settings, digitized,
         assert len(versions) == 3  # .pdf, .txt, .json: one version each
 
 
+def test_the_same_files_in_another_dossier_are_documents_of_that_dossier(
+        stack_settings, digitized, two_documents):
+    _, first, _ = digitized
+    files, _ = two_documents
+    other = digitize_files(stack_settings, _code(103), files, applicant=CCCD)
+    assert [d.status for d in other.documents] == ["archived", "archived"]
+    assert not any(d.already_archived for d in other.documents)
+    assert {d.document_id for d in other.documents}.isdisjoint(d.document_id for d in first.documents)
+    assert all(d.archive_key.split("/")[2] == other.dossier for d in other.documents)
+
+
 def _encrypted_pdf(path):
     writer = PdfWriter()
     writer.add_blank_page(595, 842)
@@ -257,3 +268,31 @@ def test_audit_verify_passes_then_catches_a_tampered_copy(stack_settings, digiti
         capture_output=True, text=True)
     assert cli.returncode == 1, cli.stderr
     assert json.loads(cli.stdout)["ok"] is False
+
+
+def test_tsa_down_leaves_the_document_waiting_never_signed_lower(stack_settings, tmp_path):
+    """With the TSA unreachable, signing is retried (1 + 4 + 10 s of backoff), then the document
+    waits in `sign_pending`: not quarantined, not archived at B-B, still in intake."""
+    from tests.fixtures.pki import free_port
+
+    dead_tsa = stack_settings.model_copy(update={"tsa_url": f"http://127.0.0.1:{free_port()}/tsa"})
+    page = render.render_page(application_form("Lâm Văn Lộc", "094111222333", "Cần Thơ", "3", TODAY), dpi=200)
+    form = render.save_png(page, tmp_path / "don.png")
+    code = _code(104)
+    outcome = digitize_files(dead_tsa, code, [form], applicant="094111222333")
+    (doc,) = outcome.documents
+    assert (doc.status, doc.reason_code) == ("sign_pending", "sign_pending")
+    assert doc.archive_key is None and doc.signature_level is None and doc.quarantine_key is None
+    (row,) = _rows(stack_settings, Document, document_id=doc.document_id)
+    sign_events = [e for e in _rows(stack_settings, StepEvent, document_id=row.id) if e.step == "sign"]
+    assert [e.attempt for e in sign_events] == [1, 2, 3, 4]
+    assert {e.status for e in sign_events} == {"failed"}
+    client = make_client(stack_settings, "pipeline")
+    assert [o.object_name for o in client.list_objects(stack_settings.intake_bucket, prefix=f"{code}/")] \
+        == [f"{code}/don.png", f"{code}/dossier.json"]  # kept for the next run
+    year = dt.datetime.now(VN_TZ).year
+    assert list(client.list_objects(stack_settings.archive_bucket,
+                                    prefix=f"{outcome.agency_code}/{year}/{code}/", recursive=True)) == []
+    # Once the TSA is back (the stack's own), the same dossier is signed at B-T and archived.
+    again = digitize_files(stack_settings, code, [form], applicant="094111222333")
+    assert [(d.status, d.signature_level) for d in again.documents] == [("archived", "B-T")]
