@@ -12,8 +12,8 @@ import datetime as dt
 from urllib.parse import urlsplit
 
 from motcua.agencies import agency_on
+from motcua.infra.ports import LOOPBACK, allocate_ports
 from motcua.infra.prefect_server import python_http_service
-from motcua.infra.process import LOOPBACK, allocate_ports
 from motcua.settings import Settings
 from motcua.signing.pki import TestPki, ensure_test_pki, load_test_pki
 

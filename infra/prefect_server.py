@@ -30,7 +30,8 @@ import urllib.request
 from collections.abc import Callable, Sequence
 
 from motcua.infra.credentials import StackCredentials
-from motcua.infra.process import LOOPBACK, ManagedService, Probe, ServiceSpec, inherited_env
+from motcua.infra.ports import LOOPBACK
+from motcua.infra.process import ManagedService, Probe, ServiceSpec, inherited_env
 from motcua.settings import Settings
 
 SERVICE = "prefect"

@@ -45,7 +45,8 @@ from minio.error import MinioException
 
 from motcua.errors import ConfigurationError
 from motcua.infra.credentials import StackCredentials
-from motcua.infra.process import LOOPBACK, ManagedService, Probe, ServiceSpec, inherited_env
+from motcua.infra.ports import LOOPBACK
+from motcua.infra.process import ManagedService, Probe, ServiceSpec, inherited_env
 from motcua.settings import Settings
 from motcua.storage.s3 import bucket_names, client_for
 

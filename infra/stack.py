@@ -32,15 +32,33 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from motcua.errors import ConfigurationError
 from motcua.infra import pki_service, prefect_server, seaweed
-from motcua.infra.credentials import StackCredentials, load_credentials, load_or_create_credentials
+from motcua.infra.credentials import (
+    StackCredentials,
+    load_credentials,
+    load_or_create_credentials,
+)
+from motcua.infra.ports import LOOPBACK, allocate_ports, port_is_free
 from motcua.infra.prefect_server import python_http_service as python_http_service
 from motcua.infra.process import (
-    LOOPBACK, ManagedService, Progress, ServiceExited, ServiceRecord, ServiceSpec,
-    allocate_ports, config_is_current, is_running, launch, port_is_free, stop, wait_ready,
+    ManagedService,
+    Progress,
+    ServiceExited,
+    ServiceRecord,
+    ServiceSpec,
+    config_is_current,
+    is_running,
+    launch,
+    stop,
+    wait_ready,
 )
 from motcua.settings import Settings
 from motcua.storage.s3 import (
-    STACK_FILE, EmbeddedS3, ObjectLockCheck, bucket_names, check_object_lock, ensure_buckets,
+    STACK_FILE,
+    EmbeddedS3,
+    ObjectLockCheck,
+    bucket_names,
+    check_object_lock,
+    ensure_buckets,
     make_client,
 )
 

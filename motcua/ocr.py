@@ -32,8 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytesseract
-from pytesseract.pytesseract import run_tesseract
 from PIL import Image
+from pytesseract.pytesseract import run_tesseract
 
 from motcua import layout
 from motcua.errors import ConfigurationError, OcrFailed

@@ -37,11 +37,10 @@ def run_dossier(settings: Settings, code: str, *, tags: Sequence[str] = ()):
     # Quiet, offline defaults for the Prefect client in this process (before importing it).
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from prefect import tags as prefect_tags
+    from prefect.logging.handlers import APILogWorker
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     from motcua.flows.digitize import digitize_dossier
-
-    from prefect.logging.handlers import APILogWorker
 
     with temporary_settings(updates={PREFECT_API_URL: prefect_api_url(settings)}):
         try:

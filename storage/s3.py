@@ -33,8 +33,8 @@ from minio.retention import COMPLIANCE, Retention
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from motcua.errors import ConfigurationError, StackNotRunning
-from motcua.infra.credentials import S3Credentials, load_credentials
 from motcua.infra.credentials import Identity as Identity
+from motcua.infra.credentials import S3Credentials, load_credentials
 from motcua.settings import Settings
 
 STACK_FILE = "stack.json"

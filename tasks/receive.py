@@ -10,8 +10,8 @@ from prefect.cache_policies import NO_CACHE
 from sqlmodel import Session
 
 from motcua.agencies import agency_on
+from motcua.decode import sha256_file
 from motcua.dossier import DocumentEntry
-from motcua.scan import sha256_file
 from motcua.settings import Settings
 from motcua.storage import intake, repository
 from motcua.storage.db import make_engine
