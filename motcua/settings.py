@@ -79,8 +79,10 @@ class Settings(BaseSettings):
     ocr_timeout_seconds: int = Field(default=300, ge=1)
 
     # --- signing -----------------------------------------------------------------------------
-    signature_level: SignatureLevel = Field(
-        default="B-T", description="B-T needs a TSA; B-B signs without a timestamp."
+    signature_level: SignatureLevel | None = Field(
+        default=None,
+        description="Empty = B-T when a TSA is configured (the embedded test TSA included), "
+        "else B-B. Set explicitly, it is a floor: B-T without a TSA is a configuration error.",
     )
     signer_pkcs12: Path | None = Field(
         default=None, description="Empty = the embedded test PKI's agency signer."

@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 
 from motcua.errors import ConfigurationError
-from motcua.settings import Settings
+from motcua.settings import Settings, SignatureLevel
 from motcua.signing.pades import AgencySigner
 
 
@@ -29,9 +29,23 @@ def _signer(p12: Path, passphrase: bytes, tsa_url: str | None) -> AgencySigner:
     return AgencySigner.from_pkcs12(p12, passphrase, tsa_url=tsa_url)
 
 
+def signature_level(settings: Settings) -> SignatureLevel:
+    """The level every document is signed at: as configured, else B-T when a TSA exists (the
+    embedded test PKI always has one), else B-B. Recorded with each document."""
+    if settings.signature_level is not None:
+        return settings.signature_level
+    uses_test_pki = settings.signer_pkcs12 is None
+    return "B-T" if settings.tsa_url or uses_test_pki else "B-B"
+
+
 def agency_signer(settings: Settings) -> AgencySigner:
     """The receiving agency's signer, with the TSA the settings (or the stack) name."""
     tsa_url = settings.tsa_url
+    if signature_level(settings) == "B-T" and tsa_url is None and settings.signer_pkcs12 is not None:
+        raise ConfigurationError(
+            "MOTCUA_SIGNATURE_LEVEL=B-T needs a time-stamping authority",
+            hint="set MOTCUA_TSA_URL, or MOTCUA_SIGNATURE_LEVEL=B-B to sign without timestamps",
+        )
     if settings.signer_pkcs12 is not None:
         if settings.signer_pkcs12_passphrase is None:
             raise ConfigurationError(
@@ -43,7 +57,7 @@ def agency_signer(settings: Settings) -> AgencySigner:
     from motcua.signing.pki import load_test_pki
 
     pki = load_test_pki(settings.pki_dir)
-    if tsa_url is None and settings.signature_level != "B-B":
+    if tsa_url is None and signature_level(settings) == "B-T":
         tsa_url = _embedded_tsa_url(settings)
     return _signer(pki.signer_pkcs12, pki.read_signer_passphrase(), tsa_url)
 

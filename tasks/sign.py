@@ -11,7 +11,7 @@ from prefect.cache_policies import NO_CACHE
 
 from motcua.assemble import AssembledPdf
 from motcua.settings import Settings
-from motcua.signing.factory import agency_signer
+from motcua.signing.factory import agency_signer, signature_level
 from motcua.signing.pades import SignResult, sign_pdf
 from motcua.tasks.context import DocumentRef, recorded_step
 from motcua.tasks.policies import IO_RETRY_DELAYS, retry_only_transient
@@ -23,7 +23,7 @@ def sign_step(settings: Settings, doc: DocumentRef, pdf: AssembledPdf) -> SignRe
     with recorded_step(settings, doc, "sign"):
         result = sign_pdf(
             pdf.path, doc.work_dir / "signed.pdf", agency_signer(settings),
-            level=settings.signature_level,
+            level=signature_level(settings),
             reason="Số hóa hồ sơ thủ tục hành chính",
             location=doc.dossier.agency_name,
         )

@@ -190,6 +190,17 @@ def test_the_same_files_in_another_dossier_are_documents_of_that_dossier(
     assert all(d.archive_key.split("/")[2] == other.dossier for d in other.documents)
 
 
+def test_level_b_b_is_recorded_and_audited(stack_settings, tmp_path):
+    settings = stack_settings.model_copy(update={"signature_level": "B-B"})
+    page = render.render_page(application_form("Huỳnh Ngọc Khánh", "094300007777", "Cần Thơ", "9", TODAY), dpi=200)
+    code = _code(105)
+    outcome = digitize_files(settings, code, [render.save_png(page, tmp_path / "don.png")])
+    assert [(d.status, d.signature_level) for d in outcome.documents] == [("archived", "B-B")]
+    report = audit(settings, code)
+    assert report.ok and {c.name: c.detail for c in report.documents[0].checks}["level"] == \
+        "found B-B, recorded B-B"
+
+
 def _encrypted_pdf(path):
     writer = PdfWriter()
     writer.add_blank_page(595, 842)
