@@ -34,10 +34,11 @@ class Settings(BaseSettings):
         default=Path(".motcua"),
         description="Embedded stack state, generated credentials, test PKI, SQLite DB, scratch.",
     )
-    database_url: str | None = Field(
+    database_url: SecretStr | None = Field(
         default=None,
         description="SQLAlchemy URL; default sqlite:///<data_dir>/motcua.db. PostgreSQL: "
-        "postgresql+psycopg://user:pass@host/db",
+        "postgresql+psycopg://user:pass@host/db (secret: it may hold a password, and flow "
+        "parameters are shown in the Prefect UI)",
     )
 
     # --- the agency --------------------------------------------------------------------------
@@ -101,7 +102,9 @@ class Settings(BaseSettings):
     # --- derived paths (no I/O) --------------------------------------------------------------
     @property
     def db_url(self) -> str:
-        return self.database_url or f"sqlite:///{self.data_dir / 'motcua.db'}"
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return f"sqlite:///{self.data_dir / 'motcua.db'}"
 
     @property
     def work_dir(self) -> Path:

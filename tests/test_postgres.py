@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from prefect.client.orchestration import get_client
+from prefect.settings import PREFECT_API_URL, temporary_settings
 from sqlmodel import Session, select
 
 from motcua import render
-from motcua.run import digitize_files
+from motcua.run import digitize_files, prefect_api_url
 from motcua.samples import application_form
+from motcua.settings import Settings
 from motcua.storage.db import make_engine, migrate
 from motcua.storage.models import Document, ReuseEntry, StepEvent, metadata
 
@@ -24,7 +28,10 @@ def test_migrations_match_the_models_on_postgres(postgres_url):
 
 
 def test_a_dossier_through_the_flow_on_postgres(stack_settings, postgres_url, tmp_path):
-    settings = stack_settings.model_copy(update={"database_url": postgres_url})
+    # The server trusts local connections, so any password works: it is here to show that a
+    # password in the URL never reaches the Prefect UI, where flow parameters are visible.
+    url = postgres_url.replace("motcua@", "motcua:pw-must-not-leak@")
+    settings = Settings(data_dir=stack_settings.data_dir, database_url=url)
     page = render.render_page(application_form("Võ Thanh Sơn", "094200004321", "Cần Thơ", "7",
                                                 dt.date(2026, 11, 22)), dpi=200)
     form = render.save_png(page, tmp_path / "don.png")
@@ -39,6 +46,10 @@ def test_a_dossier_through_the_flow_on_postgres(stack_settings, postgres_url, tm
         assert {e.step for e in events if e.status == "completed"} == {
             "scan", "ocr", "assemble", "sign", "archive", "index"}
         assert session.exec(select(ReuseEntry).where(ReuseEntry.subject_id == "094200004321")).one()
+    with temporary_settings(updates={PREFECT_API_URL: prefect_api_url(settings)}):
+        with get_client(sync_client=True) as client:
+            parameters = client.read_flow_run(outcome.flow_run_id).parameters
+    assert "pw-must-not-leak" not in json.dumps(parameters)
     # …and nothing of it went to the SQLite database of the same stack
     migrate(stack_settings.db_url)
     with Session(make_engine(stack_settings.db_url)) as session:
