@@ -16,7 +16,7 @@ from motcua.settings import Settings
 
 
 def run_demo(settings: Settings, *, say: Callable[[str], None]) -> list:
-    from motcua.agencies import agency_on
+    from motcua.agencies import VN_TZ, agency_on
     from motcua.run import run_dossier
     from motcua.samples import make_demo_dossiers
     from motcua.storage import intake
@@ -24,7 +24,7 @@ def run_demo(settings: Settings, *, say: Callable[[str], None]) -> list:
 
     now = dt.datetime.now(dt.UTC)
     agency = agency_on(settings.agency, now)
-    folder = settings.data_dir / "demo" / now.strftime("%Y%m%d")
+    folder = settings.data_dir / "demo" / now.astimezone(VN_TZ).strftime("%Y%m%d")
     say(f"rendering sample dossiers into {folder}")
     samples = make_demo_dossiers(folder, agency_code=agency.code, received=now)
     client = make_client(settings, "intake")
