@@ -13,17 +13,22 @@ What can happen to a document:
 - ``sign_pending``: the TSA/token is down after retries: nothing is signed at a lower level, a
   later run signs it.
 
-Outside services that stay down after their retries (S3, the database) fail the run loudly: that
-is not the document's fault, so it is neither quarantined nor marked done.
+Only a fault of the submitted file (found by the scan or OCR step) quarantines it. Outside
+services that stay down after their retries (S3, the database), an archive that does not hold
+what it should, and a PDF motcua made that its own signer refuses fail the run loudly: that is not
+the document's fault, so it is neither quarantined nor marked done, and its file stays in intake.
+Two files with the same bytes in one dossier are one document, processed once.
 
 Running a dossier again is a no-op for documents already archived: their identity is the SHA-256
-of the submitted file, and the archived row is found and reported as it is. Submissions that
+of the submitted file, and the archived row is found and reported as it is (indexed first if an
+earlier run stopped between archive and index). Submissions that
 reached the archive or the quarantine are removed from intake at the end (their bytes live on
 there); those waiting to be signed stay.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from dataclasses import asdict, dataclass, field
 
@@ -34,23 +39,23 @@ from prefect.runtime import flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
 from sqlmodel import Session
 
-from motcua.dossier import DocumentEntry
-from motcua.errors import DossierError, SignPending, TransientError
+from motcua.errors import BadInput, DossierError, SignPending
 from motcua.ocr import check_tesseract
 from motcua.settings import Settings
-from motcua.storage import repository
+from motcua.storage import archive, repository
 from motcua.storage.db import make_engine, migrate
-from motcua.storage.intake import IntakeObject
 from motcua.storage.models import Document
-from motcua.tasks.archive import archive_step
+from motcua.storage.s3 import make_client
+from motcua.tasks.archive import archive_step, document_text
 from motcua.tasks.assemble import assemble_step
-from motcua.tasks.context import DossierRef
+from motcua.tasks.context import DocumentRef
 from motcua.tasks.index import index_step
 from motcua.tasks.ocr import ocr_step
 from motcua.tasks.quarantine import mark_sign_pending, quarantine_step
 from motcua.tasks.receive import clear_intake, receive_document, register_dossier
 from motcua.tasks.scan import scan_step
 from motcua.tasks.sign import sign_step
+from motcua.text import clean
 
 STEPS = ("scan", "ocr", "assemble", "sign", "archive", "index")
 
@@ -70,6 +75,7 @@ class DocumentOutcome:
     reason_code: str | None = None
     quarantine_key: str | None = None
     already_archived: bool = False
+    duplicate_of: str | None = None  # another file of the dossier with the same bytes
     durations: dict[str, float] = field(default_factory=dict)  # step → seconds
 
     def to_json(self) -> dict:
@@ -115,39 +121,62 @@ def _outcome(settings: Settings, row: Document, *, already: bool = False) -> Doc
     )
 
 
-@task(name="digitize-document", task_run_name="document/{obj.name}", cache_policy=NO_CACHE)
-def digitize_document(settings: Settings, dossier: DossierRef, obj: IntakeObject,
-                      entry: DocumentEntry | None) -> DocumentOutcome:
-    doc, row = receive_document(settings, dossier, obj, entry)
-    if row.status == "archived":
-        get_run_logger().info("%s: already archived at %s, nothing to do", obj.name, row.archive_key)
-        return _outcome(settings, row, already=True)
-    step = "scan"
+INPUT_STEPS = ("scan", "ocr")  # where a BadInput is the file's fault (later: motcua's own)
+
+
+def _reindex(settings: Settings, doc: DocumentRef, row: Document) -> None:
+    """An archived document whose index step never finished: index its archived text."""
+    client = make_client(settings, "pipeline")
+    text = archive.get_bytes(client, settings.archive_bucket,
+                             row.archive_key.removesuffix(".pdf") + ".txt").decode()
+    index_step(settings, doc, text)
+
+
+@task(name="digitize-document", task_run_name="document/{doc.source_name}", cache_policy=NO_CACHE)
+def digitize_document(settings: Settings, doc: DocumentRef, row: Document) -> DocumentOutcome:
     try:
-        scanned = scan_step(settings, doc)
-        step = "ocr"
-        texts = ocr_step(settings, doc, scanned)
-        step = "assemble"
-        pdf = assemble_step(settings, doc, scanned, texts)
-        step = "sign"
-        signed = sign_step(settings, doc, pdf)
-        step = "archive"
-        archive_step(settings, doc, scanned, texts, signed)
-        step = "index"
-        index_step(settings, doc, texts)
-    except SignPending as exc:
-        mark_sign_pending(settings, doc, exc)
-    except TransientError:
-        raise
-    except DossierError as exc:
-        quarantine_step(settings, doc, exc, step)
+        if row.status == "archived":
+            if row.indexed_at is None:
+                _reindex(settings, doc, row)
+            get_run_logger().info("%s: already archived at %s", doc.source_name, row.archive_key)
+            return _outcome(settings, _reload(settings, doc), already=True)
+        step = "scan"
+        try:
+            scanned = scan_step(settings, doc)
+            step = "ocr"
+            texts = ocr_step(settings, doc, scanned)
+            step = "assemble"
+            pdf = assemble_step(settings, doc, scanned, texts)
+            step = "sign"
+            signed = sign_step(settings, doc, pdf)
+            step = "archive"
+            archive_step(settings, doc, scanned, texts, signed)
+            step = "index"
+            index_step(settings, doc, document_text(texts))
+        except SignPending as exc:
+            mark_sign_pending(settings, doc, exc)
+        except BadInput as exc:
+            if step not in INPUT_STEPS:
+                raise  # a PDF motcua made that its own signer refuses is a bug, not bad input
+            quarantine_step(settings, doc, exc, step)
+        return _outcome(settings, _reload(settings, doc))
     finally:
         shutil.rmtree(doc.work_dir, ignore_errors=True)
         doc.local_path.unlink(missing_ok=True)
+
+
+def _reload(settings: Settings, doc: DocumentRef) -> Document:
     with Session(make_engine(settings.db_url)) as session:
         row = session.get(Document, doc.pk)
         session.expunge(row)
-    return _outcome(settings, row)
+        return row
+
+
+def _duplicate(primary: DocumentOutcome, doc: DocumentRef) -> DocumentOutcome:
+    """A second file with the same bytes in one dossier is the same document: reported with the
+    first one's result, processed once."""
+    return dataclasses.replace(primary, source=doc.source_name, duplicate_of=primary.source,
+                               durations={})
 
 
 @flow(
@@ -167,10 +196,23 @@ def digitize_dossier(dossier_code: str, settings: Settings) -> DossierOutcome:
             f"intake/{dossier_code}/ holds no files", hint="upload the scans first",
             code="empty_dossier",
         )
-    futures = [
-        digitize_document.submit(settings, dossier, obj, entries.get(obj.name)) for obj in objects
-    ]
-    outcomes = [f.result() for f in futures]
+    # Received one by one (download and hash: quick), so that two identical files of one
+    # dossier become one document before any work starts on it.
+    received = [receive_document(settings, dossier, obj, entries.get(clean(obj.name)))
+                for obj in objects]
+    primaries: dict[int, DocumentRef] = {}
+    for doc, row in received:
+        primaries.setdefault(row.id, doc)
+    futures = {row.id: digitize_document.submit(settings, doc, row)
+               for doc, row in received if primaries[row.id] is doc}
+    by_pk = {pk: f.result() for pk, f in futures.items()}
+    outcomes = []
+    for doc, row in received:
+        if primaries[row.id] is doc:
+            outcomes.append(by_pk[row.id])
+        else:
+            doc.local_path.unlink(missing_ok=True)
+            outcomes.append(_duplicate(by_pk[row.id], doc))
     done = [obj for obj, o in zip(objects, outcomes, strict=True)
             if o.status in ("archived", "quarantined")]
     clear_intake(settings, dossier_code, done, all_done=len(done) == len(objects))

@@ -93,11 +93,6 @@ SERVICE_DEF = ManagedService(
 )
 
 
-def client_env(api: str) -> dict[str, str]:
-    """Environment for a process (worker, flow run) that should use this server."""
-    return {"PREFECT_API_URL": api}
-
-
 def python_http_service(
     name: str,
     module: str,

@@ -124,7 +124,10 @@ class StackStatus(BaseModel):
 def up(settings: Settings, *, progress: Progress | None = None) -> StackInfo:
     """Start what is missing, reuse what runs, ensure the buckets, prove object lock."""
     say = progress or (lambda message: None)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # Scans of ID cards, names and CCCDs live here (work files, SQLite, SeaweedFS volumes whose
+    # files bypass S3 authentication): other local users must not read them.
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    settings.data_dir.chmod(0o700)
     with _locked(settings):
         previous = read_state(settings)
         ports = dict(previous.last_ports) if previous else {}
@@ -160,6 +163,9 @@ def up(settings: Settings, *, progress: Progress | None = None) -> StackInfo:
             ports[svc.name] = records[svc.name].ports
             write_state(settings, _info(settings, records, reused, ports, previous))
         info = _info(settings, records, reused, ports, previous)
+        if not settings.embedded_s3:  # a production S3: its buckets are not ours to configure
+            write_state(settings, info)
+            return info
         return _ensure_archive(settings, info, say)
 
 

@@ -146,7 +146,10 @@ def _print_stack(data: dict) -> None:
 
 
 def _ensure_stack(settings: Settings) -> None:
-    if settings.embedded_s3 or not settings.prefect_api_url:
+    """Start what the settings leave to the embedded stack (S3, Prefect, the test PKI); with
+    everything external, nothing is started."""
+    uses_test_pki = settings.signer_pkcs12 is None and settings.tsa_url is None
+    if settings.embedded_s3 or not settings.prefect_api_url or uses_test_pki:
         from motcua.infra import stack
 
         stack.up(settings, progress=_say)

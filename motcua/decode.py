@@ -28,6 +28,7 @@ from motcua.errors import (
 from motcua.settings import Settings
 
 RASTER_DPI = 300
+JPEG_MAX_SIDE = 65_500  # the JPEG format's limit: archive images are JPEG
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,11 @@ def check_file(path: Path, opts: ScanOptions) -> tuple[str, int]:
 def _check_pixels(width: int, height: int, opts: ScanOptions, where: str) -> None:
     if width <= 0 or height <= 0:
         raise CorruptInput(f"{where} has no pixels ({width}×{height})", hint="scan it again")
+    if max(width, height) > JPEG_MAX_SIDE:
+        raise OverLimits(
+            f"{where} is {width}×{height} pixels; a page side over {JPEG_MAX_SIDE:,} pixels "
+            "cannot be archived as JPEG", hint="rescan at 300 dpi",
+        )
     if width * height > opts.max_page_pixels:
         raise OverLimits(
             f"{where} is {width}×{height} = {width * height:,} pixels, over the limit of "
@@ -177,9 +183,13 @@ def _decode_pdf(path: Path, opts: ScanOptions, work: Path) -> Iterator[RawPage]:
             yield _pdf_page(path, reader, index, page, opts, work)
     except BadInput:
         raise
-    except (PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError, AttributeError,
+            ZeroDivisionError, NotImplementedError, RecursionError) as exc:
+        # pypdf reports a malformed file in many ways (a /Resources that is no dictionary, a
+        # zero-sized page, a filter it does not know): all of them are the file's fault.
         raise CorruptInput(
-            f"the PDF cannot be read: {exc}", hint="the file is damaged or truncated"
+            f"the PDF cannot be read: {type(exc).__name__}: {exc}",
+            hint="the file is damaged or truncated",
         ) from exc
 
 
@@ -201,17 +211,12 @@ def _pdf_page(path: Path, reader, index: int, page, opts: ScanOptions, work: Pat
     for obj in images:  # bombs: check the declared size before anything is decoded
         _check_pixels(int(obj.get("/Width", 0)), int(obj.get("/Height", 0)), opts, f"page {index + 1}")
 
+    if w_pt <= 0 or h_pt <= 0:
+        raise CorruptInput(f"page {index + 1} has no size ({w_pt}×{h_pt} pt)", hint="the file is damaged")
     if len(images) == 1 and not has_text:
-        obj = images[0]
-        width, height = int(obj["/Width"]), int(obj["/Height"])
-        if abs(width / height - w_pt / h_pt) < 0.03 * (w_pt / h_pt):  # a full-page scan
-            filters = obj.get("/Filter")
-            jpeg = obj._data if filters == "/DCTDecode" and rotate == 0 else None
-            img = page.images[0].image
-            img.load()
-            if rotate:
-                img = img.rotate(-rotate, expand=True)
-            return RawPage(index, img, width / (w_pt / 72.0), jpeg)
+        raw = _embedded_scan(page, images[0], index, w_pt, h_pt, rotate)
+        if raw is not None:
+            return raw
 
     # Anything else (vector pages, several images, born-digital text): let poppler render it.
     px_w, px_h = round(w_pt / 72 * RASTER_DPI), round(h_pt / 72 * RASTER_DPI)
@@ -236,6 +241,26 @@ def _pdf_page(path: Path, reader, index: int, page, opts: ScanOptions, work: Pat
     if has_text:
         raw.flags.append("has_text")
     return raw
+
+
+def _embedded_scan(page, obj, index: int, w_pt: float, h_pt: float, rotate: int) -> RawPage | None:
+    """The page's one image, if it fills the page and pypdf can decode it; else None, and the
+    caller lets poppler render the page (poppler decodes JBIG2, which pypdf cannot without the
+    ``jbig2dec`` binary: common in black-and-white office scans)."""
+    from pypdf.errors import DependencyError, PyPdfError
+
+    width, height = int(obj.get("/Width", 0)), int(obj.get("/Height", 0))
+    if width <= 0 or height <= 0 or abs(width / height - w_pt / h_pt) >= 0.03 * (w_pt / h_pt):
+        return None  # not a full-page scan
+    jpeg = obj._data if obj.get("/Filter") == "/DCTDecode" and rotate == 0 else None
+    try:
+        img = page.images[0].image
+        img.load()
+    except (DependencyError, NotImplementedError, PyPdfError, OSError, ValueError):
+        return None
+    if rotate:
+        img = img.rotate(-rotate, expand=True)
+    return RawPage(index, img, width / (w_pt / 72.0), jpeg)
 
 
 def decode(path: Path, media_type: str, opts: ScanOptions, work: Path) -> Iterator[RawPage]:

@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from motcua.agencies import VN_TZ
 from motcua.text import clean
 
 # National format: agency code, date YYMMDD, sequence (e.g. 000.00.20.H53-220601-0001). Local
@@ -40,15 +41,18 @@ class Applicant(_Strict):
     name: str | None = None
     kind: Literal["citizen", "organisation"] = "citizen"
 
-    @field_validator("id", "name")
-    @classmethod
-    def _nfc(cls, value: str | None) -> str | None:
-        return clean(value).strip() if value else value
+    _clean = field_validator("id", "name")(classmethod(lambda cls, v: _nfc(v)))
+
+
+def _nfc(value: str | None) -> str | None:
+    return clean(value).strip() if value else value
 
 
 class Procedure(_Strict):
     code: str | None = None
     name: str | None = None
+
+    _clean = field_validator("code", "name")(classmethod(lambda cls, v: _nfc(v)))
 
 
 class DocumentEntry(_Strict):
@@ -56,6 +60,8 @@ class DocumentEntry(_Strict):
     type: str | None = None
     kind: Literal["component", "result"] = "component"
     title: str | None = None
+
+    _clean = field_validator("file", "type", "title")(classmethod(lambda cls, v: _nfc(v)))
 
 
 class DossierManifest(_Strict):
@@ -72,8 +78,11 @@ class DossierManifest(_Strict):
     def _code(cls, value: str) -> str:
         return validate_code(value)
 
-    def entry_for(self, filename: str) -> DocumentEntry | None:
-        for entry in self.documents:
-            if entry.file == filename:
-                return entry
-        return None
+    @field_validator("received_at", "due_at")
+    @classmethod
+    def _vietnam_time(cls, value: dt.datetime | None) -> dt.datetime | None:
+        """A time written without an offset is Vietnamese local time, as desk staff write it
+        (read as UTC it would shift the received date, hence the agency code and the year)."""
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=VN_TZ)
+        return value

@@ -99,7 +99,9 @@ class SignPending(DossierError):
     code = "sign_pending"
 
 
-class ArchiveIntegrityError(DossierError):
-    """The archive holds something other than what the database says it should."""
+class ArchiveIntegrityError(MotcuaError):
+    """The archive holds something other than what the database says it should, or the server
+    does not lock what it stores. Not the submitter's fault: the run fails loudly, nothing is
+    quarantined or marked archived."""
 
     code = "archive_integrity"

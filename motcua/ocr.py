@@ -25,7 +25,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -36,24 +35,14 @@ from PIL import Image
 from pytesseract.pytesseract import run_tesseract
 
 from motcua import layout
-from motcua.errors import ConfigurationError, OcrFailed
+from motcua.cpu import tesseract_slot
+from motcua.errors import ConfigurationError, OcrFailed, TransientError
 from motcua.scan import PageImage
 from motcua.settings import Settings
 from motcua.text import clean
 
 UPSIDE_DOWN_SUSPECT_CONFIDENCE = 45.0
 ATTEMPTS = 2
-
-# One Tesseract process per core *per process*, however many documents OCR at once: several
-# documents of a dossier run concurrently, each with its own page threads.
-_SLOTS: dict[int, threading.BoundedSemaphore] = {}
-_SLOTS_LOCK = threading.Lock()
-
-
-def _tesseract_slots(workers: int) -> threading.BoundedSemaphore:
-    with _SLOTS_LOCK:
-        return _SLOTS.setdefault(workers, threading.BoundedSemaphore(workers))
-
 
 @dataclass(frozen=True)
 class OcrOptions:
@@ -118,7 +107,7 @@ def _mean_confidence(tsv: str) -> tuple[float | None, int]:
 def _tesseract(image: Path, out_base: Path, dpi: int, opts: OcrOptions) -> tuple[str, str]:
     """Run Tesseract once; return (text, tsv). Writes ``out_base``.pdf (text only)."""
     config = f"--dpi {dpi} -c textonly_pdf=1 -c tessedit_create_tsv=1"
-    with _tesseract_slots(opts.workers):
+    with tesseract_slot(opts.workers):
         run_tesseract(
             str(image), str(out_base), extension="pdf txt", lang=opts.languages,
             config=config, timeout=opts.timeout_seconds,
@@ -136,9 +125,12 @@ def ocr_page(page: PageImage, opts: OcrOptions) -> PageText:
         try:
             text, tsv = _tesseract(page.ocr_path, out_base, page.dpi, opts)
             break
-        except (pytesseract.TesseractError, RuntimeError, OSError) as exc:
-            # RuntimeError is pytesseract's timeout.
+        except (pytesseract.TesseractError, RuntimeError) as exc:
+            # RuntimeError is pytesseract's timeout: a page Tesseract cannot finish in
+            # MOTCUA_OCR_TIMEOUT_SECONDS twice is treated as unreadable.
             last_error = exc
+        except OSError as exc:  # the machine, not the page: no process, no memory, no files
+            raise TransientError(f"Tesseract could not be run: {exc}") from exc
     else:
         raise OcrFailed(
             f"Tesseract failed on page {page.index + 1} twice: {last_error}",
@@ -146,23 +138,29 @@ def ocr_page(page: PageImage, opts: OcrOptions) -> PageText:
         )
     confidence, words = _mean_confidence(tsv)
     turned = 0
+    text_pdf = out_base.with_suffix(".pdf")
     if words and confidence is not None and confidence < UPSIDE_DOWN_SUSPECT_CONFIDENCE:
+        # Read the turned copy into files of its own: the first reading stays intact unless
+        # the turned one is better.
+        turned_image = page.ocr_path.with_name(f"page-{page.index + 1:04d}-r180.ocr.png")
+        turned_base = out_base.with_name(f"{out_base.name}-r180")
         with Image.open(page.ocr_path) as img:
-            rotation = layout.detect_rotation(img, page.dpi)
+            rotation = layout.detect_rotation(img, page.dpi, workers=opts.workers)
             if rotation == 180:
-                layout.turn(img, 180).save(page.ocr_path, format="PNG", compress_level=1,
+                layout.turn(img, 180).save(turned_image, format="PNG", compress_level=1,
                                            dpi=(page.dpi, page.dpi))
         if rotation == 180:
-            text2, tsv2 = _tesseract(page.ocr_path, out_base, page.dpi, opts)
+            text2, tsv2 = _tesseract(turned_image, turned_base, page.dpi, opts)
             confidence2, words2 = _mean_confidence(tsv2)
             if (confidence2 or 0) > confidence:
                 text, confidence, words, turned = text2, confidence2, words2, 180
+                text_pdf = turned_base.with_suffix(".pdf")
     return PageText(
         index=page.index,
         text=clean(text).strip(),
         confidence=confidence,
         words=words,
-        text_pdf=out_base.with_suffix(".pdf"),
+        text_pdf=text_pdf,
         turned=turned,
     )
 

@@ -96,7 +96,7 @@ def normalise_page(raw: RawPage, out_dir: Path, opts: ScanOptions) -> PageImage 
             return None
     rotation = 0
     if analysis.sideways:
-        rotation = layout.detect_rotation(img, dpi)
+        rotation = layout.detect_rotation(img, dpi, workers=opts.workers)
         if rotation:
             img = layout.turn(img, rotation)
             analysis = layout.analyse(img)

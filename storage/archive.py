@@ -97,6 +97,12 @@ def put_locked(
     """Write ``data`` at ``key`` under COMPLIANCE retention until ``retain_until``, once."""
     existing = stat(client, bucket, key)
     if existing is not None:
+        # Adopted, not trusted blindly: what an earlier run left must be locked and hashed.
+        if existing.retention_mode != COMPLIANCE or not existing.sha256:
+            raise ArchiveIntegrityError(
+                f"{key} already exists without COMPLIANCE retention or a SHA-256",
+                hint="someone wrote to the archive outside motcua; investigate before archiving",
+            )
         return StoredObject(**{**existing.__dict__, "existed": True})
     digest = hashlib.sha256(data).hexdigest()
     meta = {SHA256_META: digest, **(metadata or {})}

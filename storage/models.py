@@ -94,6 +94,7 @@ class Document(SQLModel, table=True):
     sha256: str | None = Field(default=None, max_length=64, description="of the archived PDF")
     size_bytes: int | None = None
     retain_until: dt.datetime | None = _when(nullable=True)
+    indexed_at: dt.datetime | None = _when(nullable=True)  # None: archived but not yet indexed
     reason_code: str | None = Field(default=None, max_length=32)
     reason: str | None = Field(default=None, max_length=2000)
     quarantine_key: str | None = Field(default=None, max_length=255)

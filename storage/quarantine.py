@@ -31,11 +31,13 @@ class QuarantineReason:
 
 
 def quarantine_file(
-    client: Minio, bucket: str, *, dossier: str, path: Path, reason: QuarantineReason
+    client: Minio, bucket: str, *, dossier: str, name: str, path: Path, reason: QuarantineReason
 ) -> str:
-    """Copy ``path`` and its reason into quarantine; return the file's key. Re-running puts the
-    same keys again (the newest reason wins), which is harmless."""
-    key = f"{dossier}/{path.name}"
+    """Copy ``path`` and its reason into quarantine as ``{dossier}/{name}``, ``name`` being the
+    file's path inside its intake folder (so ``a/x.pdf`` and ``b/x.pdf`` never overwrite each
+    other); return the file's key. Re-running puts the same keys again (the newest reason
+    wins), which is harmless: the bytes are the same."""
+    key = f"{dossier}/{name}"
     body = json.dumps(asdict(reason), ensure_ascii=False, indent=2).encode()
     try:
         client.fput_object(bucket, key, str(path))

@@ -59,24 +59,8 @@ def get_document(session: Session, *, dossier_id: int, source_sha256: str) -> Do
     ).first()
 
 
-def get_document_by_public_id(session: Session, *, document_id: str) -> Document | None:
-    return session.exec(select(Document).where(Document.document_id == document_id)).first()
-
-
 def get_document_by_key(session: Session, *, archive_key: str) -> Document | None:
     return session.exec(select(Document).where(Document.archive_key == archive_key)).first()
-
-
-def documents_of(session: Session, *, dossier_id: int) -> list[Document]:
-    return list(
-        session.exec(select(Document).where(Document.dossier_id == dossier_id).order_by(Document.id))
-    )
-
-
-def add_step_event(session: Session, *, event: StepEvent) -> StepEvent:
-    session.add(event)
-    session.flush()
-    return event
 
 
 def steps_of(session: Session, *, document_pk: int) -> list[StepEvent]:
@@ -99,16 +83,6 @@ def replace_identifiers(
     ]
     session.add_all(rows)
     return len(rows)
-
-
-def identifiers_of(session: Session, *, document_pk: int) -> list[DocumentIdentifier]:
-    return list(
-        session.exec(
-            select(DocumentIdentifier)
-            .where(DocumentIdentifier.document_id == document_pk)
-            .order_by(DocumentIdentifier.kind, DocumentIdentifier.value)
-        )
-    )
 
 
 def upsert_reuse_entry(
@@ -135,11 +109,3 @@ def upsert_reuse_entry(
         entry.subject_id, entry.doc_type, entry.archive_key = subject_id, doc_type, archive_key
     session.flush()
     return entry
-
-
-def reuse_entries_for(session: Session, *, subject_id: str) -> list[ReuseEntry]:
-    return list(
-        session.exec(
-            select(ReuseEntry).where(ReuseEntry.subject_id == subject_id).order_by(ReuseEntry.id)
-        )
-    )

@@ -7,6 +7,7 @@ adopts the objects already written (storage/archive.py).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -15,10 +16,13 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from sqlmodel import Session
 
+from motcua.errors import ArchiveIntegrityError
 from motcua.ocr import PageText
 from motcua.scan import ScannedDocument
 from motcua.settings import Settings
+from motcua.signing.factory import trust_roots
 from motcua.signing.pades import SignResult
+from motcua.signing.verify import verify_pdf
 from motcua.storage import archive, repository
 from motcua.storage.db import make_engine
 from motcua.storage.models import Document, utcnow
@@ -61,6 +65,23 @@ def _manifest(doc: DocumentRef, scanned: ScannedDocument, texts: list[PageText],
     }, ensure_ascii=False, indent=2).encode()
 
 
+def _stored_signature(settings: Settings, client, bucket: str, stored: archive.StoredObject,
+                      ours: SignResult) -> SignResult:
+    """The signature facts of a PDF an earlier run archived (its bytes checked against their
+    recorded hash), so the row and manifest describe what is archived, not what we just made."""
+    data = archive.get_bytes(client, bucket, stored.key, version_id=stored.version_id)
+    if hashlib.sha256(data).hexdigest() != stored.sha256:
+        raise ArchiveIntegrityError(f"{stored.key}: the bytes do not match their recorded SHA-256",
+                                    hint="run `motcua audit verify` on the dossier")
+    signatures = verify_pdf(data, trust_roots=trust_roots(settings)).signatures
+    if not signatures:
+        raise ArchiveIntegrityError(f"{stored.key} holds no signature")
+    last = signatures[-1]
+    return dataclasses.replace(ours, level=last.level, signer_subject=last.signer_subject,
+                               signing_time=last.signing_time or ours.signing_time,
+                               sha256=stored.sha256, size_bytes=stored.size)
+
+
 @task(name="archive", task_run_name="archive/{doc.source_name}", cache_policy=NO_CACHE,
       retries=3, retry_delay_seconds=IO_RETRY_DELAYS, retry_condition_fn=retry_only_transient)
 def archive_step(settings: Settings, doc: DocumentRef, scanned: ScannedDocument,
@@ -77,6 +98,8 @@ def archive_step(settings: Settings, doc: DocumentRef, scanned: ScannedDocument,
         pdf = archive.put_locked(client, bucket, keys.pdf, signed.path.read_bytes(),
                                  content_type="application/pdf", retain_until=retain_until,
                                  metadata={"dossier": doc.dossier.code, "document": doc.document_id})
+        if pdf.existed:  # an earlier run archived it and crashed: describe what S3 holds
+            signed = _stored_signature(settings, client, bucket, pdf, signed)
         text = document_text(texts).encode()
         txt = archive.put_locked(client, bucket, keys.txt, text, content_type="text/plain; charset=utf-8",
                                  retain_until=retain_until)

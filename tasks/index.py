@@ -14,7 +14,6 @@ from prefect.cache_policies import NO_CACHE
 from sqlmodel import Session
 
 from motcua.extract import classify_document, extract_identifiers
-from motcua.ocr import PageText
 from motcua.settings import Settings
 from motcua.storage import repository
 from motcua.storage.db import make_engine
@@ -30,14 +29,16 @@ class IndexResult:
 
 
 @task(name="index", task_run_name="index/{doc.source_name}", cache_policy=NO_CACHE)
-def index_step(settings: Settings, doc: DocumentRef, texts: list[PageText]) -> IndexResult:
-    text = "\n".join(t.text for t in texts)
+def index_step(settings: Settings, doc: DocumentRef, text: str) -> IndexResult:
+    """Index ``text`` (the archived OCR text); marks the document indexed in the same
+    transaction, so a run that stopped after archiving indexes it next time."""
     with recorded_step(settings, doc, "index"), Session(make_engine(settings.db_url)) as session:
         row = session.get(Document, doc.pk)
         doc_type = doc.doc_type or classify_document(text)
         identifiers = extract_identifiers(text)
         count = repository.replace_identifiers(session, document_pk=doc.pk, identifiers=identifiers)
         row.doc_type, row.updated_at = doc_type, utcnow()
+        row.indexed_at = row.updated_at
         session.add(row)
         subject = doc.dossier.applicant_id
         if subject and row.archive_key:

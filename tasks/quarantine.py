@@ -24,7 +24,8 @@ def quarantine_step(settings: Settings, doc: DocumentRef, error: DossierError, s
         code=error.code, message=error.message, hint=error.hint, at=now_iso(),
     )
     key = quarantine_file(make_client(settings, "pipeline"), settings.quarantine_bucket,
-                          dossier=doc.dossier.code, path=doc.local_path, reason=reason)
+                          dossier=doc.dossier.code, name=doc.source_name, path=doc.local_path,
+                          reason=reason)
     with Session(make_engine(settings.db_url)) as session:
         row = session.get(Document, doc.pk)
         row.status = "quarantined"
@@ -41,7 +42,7 @@ def quarantine_step(settings: Settings, doc: DocumentRef, error: DossierError, s
 @task(name="sign-pending", task_run_name="sign-pending/{doc.source_name}", cache_policy=NO_CACHE)
 def mark_sign_pending(settings: Settings, doc: DocumentRef, error: DossierError) -> None:
     """The document is fine but cannot be signed at the configured level right now: it waits
-    (its searchable PDF stays in the work folder) and a later run signs it."""
+    (its file stays in intake) and a later run processes it again and signs it."""
     with Session(make_engine(settings.db_url)) as session:
         row = session.get(Document, doc.pk)
         row.status, row.reason_code, row.reason = "sign_pending", error.code, str(error)[:2000]

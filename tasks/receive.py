@@ -7,6 +7,7 @@ import hashlib
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from motcua.agencies import agency_on
@@ -19,6 +20,7 @@ from motcua.storage.models import Document, utcnow
 from motcua.storage.s3 import make_client
 from motcua.tasks.context import DocumentRef, DossierRef
 from motcua.tasks.policies import IO_RETRY_DELAYS, retry_only_transient
+from motcua.text import clean
 
 
 @task(name="register-dossier", cache_policy=NO_CACHE, retries=3,
@@ -41,7 +43,7 @@ def register_dossier(settings: Settings, code: str) -> tuple[DossierRef, list[in
                          agency_name=row.agency_name, received_at=row.received_at,
                          applicant_id=row.applicant_id)
     get_run_logger().info("dossier %s: %d file(s) in intake, agency %s", code, len(objects), ref.agency_code)
-    entries = {e.file: e for e in manifest.documents}
+    entries = {e.file: e for e in manifest.documents}  # NFC names (DocumentEntry cleans them)
     return ref, objects, entries
 
 
@@ -57,24 +59,31 @@ def receive_document(settings: Settings, dossier: DossierRef, obj: intake.Intake
     # Identity is content *within the dossier*: the same certificate handed in with two dossiers
     # is two documents, archived under each dossier's own key.
     document_id = hashlib.sha256(f"{dossier.code}\n{digest}".encode()).hexdigest()[:20]
+    name = clean(obj.name)
     with Session(make_engine(settings.db_url)) as session:
         row = repository.get_document(session, dossier_id=dossier.pk, source_sha256=digest)
         if row is None:
             now = utcnow()
             row = Document(
-                dossier_id=dossier.pk, document_id=document_id, source_name=obj.name,
+                dossier_id=dossier.pk, document_id=document_id, source_name=name,
                 source_sha256=digest, source_bytes=local.stat().st_size,
                 kind=entry.kind if entry else "component",
                 doc_type=(entry.type if entry and entry.type else "khac"),
                 title=entry.title if entry else None, created_at=now, updated_at=now,
             )
             session.add(row)
-            session.commit()
+            try:
+                session.commit()
+            except IntegrityError:  # another run registered the same file a moment ago
+                session.rollback()
+                row = repository.get_document(session, dossier_id=dossier.pk, source_sha256=digest)
+                if row is None:
+                    raise
             session.refresh(row)
         session.expunge(row)
     ref = DocumentRef(
         pk=row.id, document_id=row.document_id, dossier=dossier, source_key=obj.key,
-        source_name=obj.name, local_path=local, sha256=digest, kind=row.kind,
+        source_name=name, local_path=local, sha256=digest, kind=row.kind,
         doc_type=entry.type if entry and entry.type else None,
         title=entry.title if entry else None, work_dir=work / row.document_id,
     )

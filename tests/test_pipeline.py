@@ -13,6 +13,7 @@ import io
 import json
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -250,37 +251,6 @@ def test_bad_inputs_are_quarantined_and_the_rest_goes_on(stack_settings, tmp_pat
         assert reason["dossier"] == code and reason["sha256"] == hashlib.sha256(original).hexdigest()
 
 
-def test_audit_verify_passes_then_catches_a_tampered_copy(stack_settings, digitized):
-    code, outcome, _ = digitized
-    report = audit(stack_settings, code)
-    assert report.ok, report.to_json()
-    assert {c.name for c in report.documents[0].checks} == {
-        "fixity", "version", "retention", "signature", "chain", "level"}
-
-    # Someone with write access puts a doctored copy over the archived one. Object lock keeps
-    # the original version; audit must see that the current object is not what was signed.
-    target = outcome.documents[1]
-    client = make_client(stack_settings, "pipeline")
-    original = archive.get_bytes(client, stack_settings.archive_bucket, target.archive_key)
-    tampered = bytearray(original)
-    tampered[len(tampered) // 3] ^= 0x01
-    client.put_object(stack_settings.archive_bucket, target.archive_key, io.BytesIO(bytes(tampered)),
-                      len(tampered), metadata={"sha256": target.sha256})
-    report = audit(stack_settings, code)
-    assert not report.ok
-    checks = {d.archive_key: {c.name: c.ok for c in d.checks} for d in report.documents}
-    assert all(checks[outcome.documents[0].archive_key].values())  # the other one is fine
-    bad = checks[target.archive_key]
-    assert bad["fixity"] is False and bad["version"] is False and bad["signature"] is False
-    assert bad["retention"] is True  # the doctored copy inherits the bucket's lock
-
-    cli = subprocess.run(
-        [MOTCUA, "--data-dir", str(stack_settings.data_dir), "audit", "verify", code, "--json"],
-        capture_output=True, text=True)
-    assert cli.returncode == 1, cli.stderr
-    assert json.loads(cli.stdout)["ok"] is False
-
-
 def test_tsa_down_leaves_the_document_waiting_never_signed_lower(stack_settings, tmp_path):
     """With the TSA unreachable, signing is retried (1 + 4 + 10 s of backoff), then the document
     waits in `sign_pending`: not quarantined, not archived at B-B, still in intake."""
@@ -307,3 +277,92 @@ def test_tsa_down_leaves_the_document_waiting_never_signed_lower(stack_settings,
     # Once the TSA is back (the stack's own), the same dossier is signed at B-T and archived.
     again = digitize_files(stack_settings, code, [form], applicant="094111222333")
     assert [(d.status, d.signature_level) for d in again.documents] == [("archived", "B-T")]
+
+
+def test_audit_verify_passes_then_catches_a_tampered_copy(stack_settings, two_documents):
+    files, _ = two_documents
+    code = _code(106)  # a dossier of its own: this test writes over an archived object
+    outcome = digitize_files(stack_settings, code, files, applicant=CCCD)
+    report = audit(stack_settings, code)
+    assert report.ok, report.to_json()
+    assert {c.name for c in report.documents[0].checks} >= {
+        "fixity", "version", "retention", "signature", "chain", "level"}
+
+    # Someone with write access puts a doctored copy over the archived one. Object lock keeps
+    # the original version; audit must see that the current object is not what was signed.
+    target = outcome.documents[1]
+    client = make_client(stack_settings, "pipeline")
+    original = archive.get_bytes(client, stack_settings.archive_bucket, target.archive_key)
+    tampered = bytearray(original)
+    tampered[len(tampered) // 3] ^= 0x01
+    client.put_object(stack_settings.archive_bucket, target.archive_key, io.BytesIO(bytes(tampered)),
+                      len(tampered), metadata={"sha256": target.sha256})
+    report = audit(stack_settings, code)
+    assert not report.ok
+    checks = {d.archive_key: {c.name: c.ok for c in d.checks} for d in report.documents}
+    assert all(checks[outcome.documents[0].archive_key].values())  # the other one is fine
+    bad = checks[target.archive_key]
+    assert bad["fixity"] is False and bad["version"] is False and bad["signature"] is False
+    assert bad["retention"] is True  # the doctored copy inherits the bucket's lock
+
+    cli = subprocess.run(
+        [MOTCUA, "--data-dir", str(stack_settings.data_dir), "audit", "verify", code, "--json"],
+        capture_output=True, text=True)
+    assert cli.returncode == 1, cli.stderr
+    assert json.loads(cli.stdout)["ok"] is False
+
+
+def test_duplicates_and_decomposed_names_in_one_dossier(stack_settings, tmp_path):
+    """Two files with the same bytes are one document; a file name in NFD (as macOS writes
+    it) still finds its manifest entry, written in NFC."""
+    from motcua.dossier import DossierManifest
+    from motcua.run import run_dossier
+    from motcua.samples import decision
+    from motcua.storage import intake
+
+    form = render.save_png(render.render_page(
+        application_form("Đặng Thị Hương", "094222333444", "Cần Thơ", "5", TODAY), dpi=200), tmp_path / "don.png")
+    copy = tmp_path / "don (1).png"
+    copy.write_bytes(form.read_bytes())
+    nfd_name = unicodedata.normalize("NFD", "kết-quả.png")
+    result = render.save_png(render.render_page(
+        decision("7/QĐ-SNNMT", "Đặng Thị Hương", "094222333444", "5", TODAY), dpi=200), tmp_path / nfd_name)
+    code = _code(107)
+    manifest = DossierManifest.model_validate({
+        "code": code, "applicant": {"id": "094222333444"},
+        "received_at": "2026-11-22T09:00:00",  # no offset: Vietnamese time
+        "documents": [{"file": "kết-quả.png", "kind": "result", "type": "quyet_dinh"}]})
+    intake.upload_dossier(make_client(stack_settings, "intake"), stack_settings.intake_bucket,
+                          code, [form, copy, result], manifest)
+    outcome = run_dossier(stack_settings, code)
+    by_source = {d.source: d for d in outcome.documents}
+    assert set(by_source) == {"don.png", "don (1).png", "kết-quả.png"}
+    assert all(d.status == "archived" for d in outcome.documents)
+    # Files are taken in name order: "don (1).png" sorts first and is the one processed.
+    assert by_source["don.png"].duplicate_of == "don (1).png"
+    assert by_source["don (1).png"].duplicate_of is None
+    assert by_source["don.png"].archive_key == by_source["don (1).png"].archive_key
+    assert len(_rows(stack_settings, Document, archive_key=by_source["don.png"].archive_key)) == 1
+    (decided,) = _rows(stack_settings, Document, document_id=by_source["kết-quả.png"].document_id)
+    assert (decided.kind, decided.doc_type) == ("result", "quyet_dinh")
+
+
+def test_an_archived_document_left_unindexed_is_indexed_on_the_next_run(stack_settings, two_documents):
+    from motcua.storage import repository
+
+    files, _ = two_documents
+    code = _code(108)
+    first = digitize_files(stack_settings, code, files[:1], applicant=CCCD)
+    (doc,) = first.documents
+    with Session(make_engine(stack_settings.db_url)) as session:  # as if index never ran
+        row = session.exec(select(Document).where(Document.document_id == doc.document_id)).one()
+        repository.replace_identifiers(session, document_pk=row.id, identifiers=[])
+        row.indexed_at = None
+        session.add(row)
+        session.commit()
+        pk = row.id
+    again = digitize_files(stack_settings, code, files[:1], applicant=CCCD)
+    assert again.documents[0].already_archived
+    (row,) = _rows(stack_settings, Document, id=pk)
+    assert row.indexed_at is not None
+    assert ("cccd", CCCD) in {(i.kind, i.value) for i in _rows(stack_settings, DocumentIdentifier, document_id=pk)}
