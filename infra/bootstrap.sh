@@ -18,6 +18,7 @@ apt_packages=(
   libnss3-tools                                        # certutil: NSS trust store for pdfsig
   postgresql                                           # the tests run the flow on PostgreSQL too
   fonts-liberation2 fonts-noto-core fonts-dejavu-core  # fonts with Vietnamese glyphs
+  softhsm2                                             # PKCS#11 token for the signing tests
 )
 
 log() { printf '\033[1m[bootstrap]\033[0m %s\n' "$*" >&2; }

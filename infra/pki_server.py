@@ -15,6 +15,7 @@ than spelling these out)::
     GET  /health                             200 {"status": "ok", ...}
     POST /{arch}/tsa/tsa                     RFC 3161 time-stamp requests
     POST /{arch}/ocsp/interm                 OCSP for certificates issued by the intermediate
+                                             ("revoked" for the test PKI's revoked signer)
     GET  /{arch}/crls/{root|interm}/latest.crl   current CRL (DER; ``.crl.pem`` for PEM)
     GET  /{arch}/certs/...                   certomancer's certificate repositories
 
@@ -47,7 +48,7 @@ from werkzeug.wrappers import Request, Response
 
 from motcua.errors import ConfigurationError
 from motcua.signing.pki import TestPki, load_certomancer_config, load_test_pki
-from motcua.signing.pki_config import CRL_SERVICES, OCSP_SERVICE, TSA_SERVICE
+from motcua.signing.pki_config import CRL_SERVICES, KEY_LABELS, OCSP_SERVICE, TSA_SERVICE
 
 logger = logging.getLogger("motcua.infra.pki_server")
 
@@ -139,7 +140,7 @@ def _check_matches_exported(pki: TestPki, arch: Any) -> None:
     (An edited config or a certomancer upgrade could change them; a TSA whose certificate does
     not chain to the exported root would produce B-T signatures that fail verification.)
     """
-    for label in ("root", "interm", "tsa", "ocsp"):
+    for label in KEY_LABELS:
         _, _, exported = pem.unarmor(pki.cert_file(label).read_bytes())
         if arch.get_cert(CertLabel(label)).dump() != exported:
             raise ConfigurationError(

@@ -2,8 +2,9 @@
 
 Every command takes ``--json`` and then prints exactly one JSON document on stdout (progress
 and logs go to stderr), so scripts can rely on it. Exit codes: 0 success; 1 a check failed or a
-document could not be archived; 2 bad input (a document was quarantined); 3 configuration or
-stack problem.
+document could not be archived; 2 bad input (a document was quarantined, or invalid
+arguments); 3 configuration or stack problem; 4 (audit verify) nothing failed but something
+could not be decided now.
 """
 
 from __future__ import annotations
@@ -315,9 +316,20 @@ def audit_verify(
 ) -> None:
     """Check every archived document: signature, chain, level, SHA-256 fixity, version, lock.
 
-    Exit 0 only if every check of every document holds.
+    Every signature is reported (level, signer, chain, times, revocation and its evidence,
+    coverage); motcua's, the last one, decides. Exit 0: every check holds; 1: a check failed;
+    3: configuration or stack problem, nothing judged; 4: nothing failed, but a revocation
+    status could not be obtained now (run again later).
     """
+    import logging
+
     from motcua.audit import audit
+
+    # pyHanko logs every failed certificate check with a traceback; the report says it in words.
+    for name in ("pyhanko", "pyhanko_certvalidator"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    marks = {"ok": "[green]ok[/green]", "failed": "[red]FAIL[/red]",
+             "indeterminate": "[yellow]UNDECIDED[/yellow]"}
 
     def body() -> int:
         report = audit(_settings(), target)
@@ -326,17 +338,34 @@ def audit_verify(
             table = Table(title=f"audit of {target}", show_lines=False)
             for col in ("document", "check", "result", "detail"):
                 table.add_column(col, overflow="fold")
+            sigs = Table(title="signatures (the last one is motcua's and decides)")
+            for col in ("document", "#", "field", "level", "verdict", "signer", "chain",
+                        "revocation", "timestamp", "coverage"):
+                sigs.add_column(col, overflow="fold")
             for d in report.documents:
                 table.add_section()
+                sigs.add_section()
                 for i, c in enumerate(d.checks):
-                    table.add_row(d.archive_key if i == 0 else "", c.name, "[green]ok[/green]" if c.ok else "[red]FAIL[/red]", c.detail)
+                    table.add_row(d.archive_key if i == 0 else "", c.name, marks[c.status], c.detail)
+                for i, s in enumerate(d.signatures):
+                    rev = s.revocation
+                    sigs.add_row(
+                        d.document_id if i == 0 else "", str(i + 1), s.field_name, s.level,
+                        marks["ok" if s.verdict == "valid" else "failed" if s.verdict == "invalid" else "indeterminate"],
+                        s.signer_subject, "trusted" if s.trusted else (s.chain_problem.code if s.chain_problem else "-"),
+                        f"{rev.status} ({rev.source})",
+                        f"{s.timestamp_time:%Y-%m-%d %H:%M:%S}" if s.timestamp_time else "-",
+                        f"{s.coverage} / {s.modification_level}")
             out.print(table)
+            if any(d.signatures for d in report.documents):
+                out.print(sigs)
             if not report.documents:
                 out.print("[red]no archived document found[/red]")
-            out.print("[green]all checks hold[/green]" if report.ok else "[red]some checks failed[/red]")
+            out.print({"ok": "[green]all checks hold[/green]", "failed": "[red]some checks failed[/red]",
+                       "indeterminate": "[yellow]nothing failed, but something could not be decided now: run again later[/yellow]"}[report.status])
 
         _emit(as_json, report.to_json(), human)
-        return 0 if report.ok else 1
+        return report.exit_code
 
     _run(as_json, body)
 

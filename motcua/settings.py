@@ -18,7 +18,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-SignatureLevel = Literal["B-B", "B-T"]
+SignatureLevel = Literal["B-B", "B-T", "B-LT", "B-LTA"]
 
 
 class Settings(BaseSettings):
@@ -82,17 +82,72 @@ class Settings(BaseSettings):
     # --- signing -----------------------------------------------------------------------------
     signature_level: SignatureLevel | None = Field(
         default=None,
-        description="Empty = B-T when a TSA is configured (the embedded test TSA included), "
-        "else B-B. Set explicitly, it is a floor: B-T without a TSA is a configuration error.",
+        description="Empty = the highest level the stack supports: B-LT with a TSA and "
+        "revocation services (the embedded test PKI; in production MOTCUA_TSA_URL, "
+        "MOTCUA_TRUST_ROOTS and a signer certificate naming an OCSP responder or a CRL), B-T "
+        "with a TSA only, else B-B. Set explicitly, it is exact: a level the stack cannot "
+        "produce is a configuration error, never a silent downgrade.",
     )
     signer_pkcs12: Path | None = Field(
         default=None, description="Empty = the embedded test PKI's agency signer."
     )
     signer_pkcs12_passphrase: SecretStr | None = None
+    pkcs11_module: Path | None = Field(
+        default=None,
+        description="PKCS#11 library (.so) of the agency's USB token or HSM; set = sign with "
+        "the key on the token instead of a PKCS#12 file.",
+    )
+    pkcs11_token_label: str | None = Field(
+        default=None, description="Label of the token; empty = the module's only token."
+    )
+    pkcs11_key_label: str | None = Field(
+        default=None, description="Label of the private key on the token."
+    )
+    pkcs11_cert_label: str | None = Field(
+        default=None, description="Label of the signer's certificate; empty = the key label."
+    )
+    pkcs11_pin: SecretStr | None = Field(
+        default=None, description="User PIN of the token (secret: never logged or shown)."
+    )
     trust_roots: list[Path] = Field(
         default_factory=list, description="Empty = the embedded test PKI's root."
     )
     tsa_url: str | None = Field(default=None, description="Empty = the embedded test TSA.")
+    stamp_enabled: bool = Field(
+        default=True,
+        description="Draw a visible stamp (agency, 'Đã ký số', signing time) with the signature.",
+    )
+    stamp_page: int = Field(
+        default=-1, description="Page of the stamp, 1-based; negative counts from the end."
+    )
+    stamp_box: tuple[float, float, float, float] | None = Field(
+        default=None,
+        description="x1,y1,x2,y2 in PDF points from the page's lower-left corner (JSON "
+        "array in the environment); empty = the bottom-right corner of the page.",
+    )
+    stamp_font: Path | None = Field(
+        default=None,
+        description="TrueType/OpenType font with Vietnamese glyphs for the stamp; empty = Noto "
+        "Sans (fonts-noto-core), else Liberation Sans (fonts-liberation2).",
+    )
+
+    @field_validator("stamp_page")
+    @classmethod
+    def _stamp_page_not_zero(cls, value: int) -> int:
+        if value == 0:
+            raise ValueError("pages count from 1 (or from -1 at the end); 0 is no page")
+        return value
+
+    @field_validator("stamp_box")
+    @classmethod
+    def _stamp_box_ordered(
+        cls, value: tuple[float, float, float, float] | None
+    ) -> tuple[float, float, float, float] | None:
+        if value is not None:
+            x1, y1, x2, y2 = value
+            if not (0 <= x1 < x2 and 0 <= y1 < y2):
+                raise ValueError("the stamp box is x1,y1,x2,y2 with 0 <= x1 < x2 and 0 <= y1 < y2")
+        return value
 
     @field_validator("data_dir")
     @classmethod

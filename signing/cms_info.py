@@ -3,7 +3,8 @@
 Both :mod:`motcua.signing.pades` (to report what it actually produced) and
 :mod:`motcua.signing.verify` (to report what a file carries) need the same answers: whose
 signature, which time it claims, and whether it carries an RFC 3161 signature timestamp (the
-difference between PAdES B-B and B-T).
+difference between PAdES B-B and B-T). Verification also needs the time of a document timestamp
+(B-LTA) before validating it, because that is the time it is validated as of.
 """
 
 from __future__ import annotations
@@ -42,3 +43,9 @@ def as_utc(moment: datetime | None) -> datetime | None:
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
+
+
+def token_time(signed_data: cms.SignedData) -> datetime | None:
+    """``genTime`` of an RFC 3161 token given as its SignedData (a PDF document timestamp)."""
+    tst_info = signed_data["encap_content_info"]["content"].parsed
+    return as_utc(tst_info["gen_time"].native)

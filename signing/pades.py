@@ -1,25 +1,31 @@
-"""Sign a PDF as PAdES (ETSI EN 319 142) with the agency's key: level B-B or B-T.
+"""Sign a PDF as PAdES (ETSI EN 319 142) with the agency's key: level B-B, B-T, B-LT or B-LTA.
 
-Three separate, frozen things, as in pyHanko:
+Separate, frozen things, as in pyHanko:
 
 - :class:`SignatureSpec` — *what and how*: level, reason, location (PAdES sub-filter, SHA-256).
-- :class:`AgencySigner` — *where the key lives*: built once from a PKCS#12 file. It holds the
-  parsed private key (pyHanko's ``SimpleSigner`` re-parses it for every raw signature, more than
-  half of a B-B signature's cost) and makes one RFC 3161 client per worker thread, never one per
-  document (a new client per document costs an extra TSA round trip to size the signature).
-- :func:`sign_pdf` — one document in, one signed document out, with a :class:`SignResult`.
+- A :class:`SigningKey` — *where the key lives*: :class:`Pkcs12Key` (a file, parsed once: pyHanko's
+  ``SimpleSigner`` re-parses the key for every raw signature, more than half of a B-B signature's
+  cost) or :class:`motcua.signing.pkcs11.Pkcs11Key` (a USB token or HSM).
+- :class:`AgencySigner` — the key plus the services a level needs: the TSA (B-T and up) and the
+  trust roots that revocation information is fetched against (B-LT and up).
+- :class:`~motcua.signing.stamp.StampSpec` — the optional visible stamp.
+- :func:`sign_pdf` — one document in, one signed document out, with a :class:`SignResult` whose
+  level is read back from the output.
+
+Levels: B-T adds an RFC 3161 signature timestamp; B-LT adds the OCSP responses and CRLs of the
+signer's chain and the TSA's to the document security store (DSS); B-LTA adds a document
+timestamp over all of it (what an archive verified years later needs: platform-notes). A level
+is never degraded: a TSA or OCSP/CRL server that cannot be reached raises
+:class:`~motcua.errors.SignPending` (DESIGN §3: the document waits in ``sign_pending``).
 
 Threads and event loops: :func:`sign_pdf` is synchronous and runs pyHanko's sync API, which
-starts its own event loop (``asyncio.run``). Call it from a plain thread — the main thread, a
-``ThreadPoolExecutor`` worker, a Prefect task running in a worker thread — but never from inside
-a running event loop (an ``async def`` flow or task): there, use ``await asyncio.to_thread(
-sign_pdf, ...)``. Calling it inside a loop raises ``RuntimeError`` before any work is done. One
-:class:`AgencySigner` may be shared by several threads.
-
-Level B-T never degrades silently: if the TSA cannot be reached the document is not signed and
-:class:`~motcua.errors.SignPending` is raised (DESIGN §3: it waits in ``sign_pending``).
-A PDF that already carries signatures gets the new one as an incremental update, so the earlier
-signatures stay intact.
+starts its own event loop. Call it from a plain thread, never from inside a running loop (there,
+``await asyncio.to_thread(sign_pdf, ...)``); inside a loop it raises ``RuntimeError`` before any
+work. One :class:`AgencySigner` may be shared by threads: pyHanko's signer, TSA client and
+validation context are made once *per thread* (asn1crypto objects parse lazily and are not
+thread-safe; a TSA client per document costs an extra round trip to size the signature; a
+validation context per document fetches OCSP and CRLs again). The validation context is renewed
+after :data:`REVINFO_REUSE_SECONDS`, so what goes into the DSS is never older than that.
 """
 
 from __future__ import annotations
@@ -27,24 +33,40 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import re
 import tempfile
 import threading
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from io import BytesIO
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
-from asn1crypto import keys
+from asn1crypto import crl as asn1_crl
+from asn1crypto import keys, ocsp
 from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
+from pyhanko.keys import load_certs_from_pemder
+from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.metadata.model import VENDOR
 from pyhanko.pdf_utils.misc import PdfReadError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
+from pyhanko.sign.general import SigningError
 from pyhanko.sign.timestamps import HTTPTimeStamper, TimestampRequestError
+from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.errors import (
+    InsufficientRevinfoError,
+    PathBuildingError,
+    PathError,
+    RevokedError,
+    ValidationError,
+)
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
@@ -52,9 +74,13 @@ from motcua.errors import ConfigurationError, CorruptInput, EncryptedInput, Sign
 from motcua.settings import SignatureLevel
 
 from .cms_info import as_utc, signature_timestamp_time, subject_name
+from .stamp import StampSpec, place_stamp
 
-LEVELS: tuple[SignatureLevel, ...] = ("B-B", "B-T")
+LEVELS: tuple[SignatureLevel, ...] = ("B-B", "B-T", "B-LT", "B-LTA")
+NEEDS_TSA = frozenset({"B-T", "B-LT", "B-LTA"})
+NEEDS_REVOCATION = frozenset({"B-LT", "B-LTA"})
 DIGEST = "sha256"
+REVINFO_REUSE_SECONDS = 300.0
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 
 
@@ -72,14 +98,34 @@ class SignatureSpec:
                 f"unsupported signature level {self.level!r}", hint=f"use one of {LEVELS}"
             )
 
-    def metadata(self, field_name: str) -> signers.PdfSignatureMetadata:
+    def metadata(
+        self, field_name: str, context: ValidationContext | None
+    ) -> signers.PdfSignatureMetadata:
+        long_term = self.level in NEEDS_REVOCATION
         return signers.PdfSignatureMetadata(
             field_name=field_name,
             md_algorithm=DIGEST,
             subfilter=fields.SigSeedSubFilter.PADES,
             reason=self.reason,
             location=self.location,
+            embed_validation_info=long_term,
+            use_pades_lta=self.level == "B-LTA",
+            validation_context=context if long_term else None,
         )
+
+
+class SigningKey(Protocol):
+    """Where the agency's private key lives. Both kinds look the same to :func:`sign_pdf`."""
+
+    subject: str
+    cert_der: bytes
+    chain_der: tuple[bytes, ...]
+    unavailable_errors: tuple[type[Exception], ...]
+    """Errors that mean "the key store is unreachable right now" (→ ``SignPending``)."""
+
+    def new_cms_signer(self) -> signers.Signer:
+        """A pyHanko signer for the calling thread only."""
+        ...
 
 
 class _ParsedKeySigner(signers.SimpleSigner):
@@ -101,42 +147,19 @@ class _ParsedKeySigner(signers.SimpleSigner):
         return super().sign_raw(data, digest_algorithm)  # PSS and the rest: pyHanko's path
 
 
-class _ThreadTools(NamedTuple):
-    cms_signer: signers.SimpleSigner
-    timestamper: HTTPTimeStamper | None
-
-
-@dataclass(frozen=True)
-class AgencySigner:
-    """The agency's signing key and certificate chain, and where its TSA is.
-
-    The private key is parsed once, in :meth:`from_pkcs12`. pyHanko's signer and TSA client
-    objects are made once *per thread* from it, lazily: they hold asn1crypto objects, which parse
-    lazily and are not safe to share between threads (seen: concurrent signings with one shared
-    ``SimpleSigner`` produced CMS whose certificate chain could not be built). So the TSA client,
-    with its cached size-estimation token, lives once per worker thread, not once per document.
-    """
+@dataclass(frozen=True, eq=False)
+class Pkcs12Key:
+    """A key and certificate chain from a PKCS#12 file, parsed once (:meth:`load`)."""
 
     subject: str
-    tsa_url: str | None
-    tsa_timeout_seconds: float
     key: PrivateKey = field(repr=False)
     cert_der: bytes = field(repr=False)
     chain_der: tuple[bytes, ...] = field(repr=False)
-    _per_thread: threading.local = field(
-        default_factory=threading.local, init=False, repr=False, compare=False
-    )
+    unavailable_errors: tuple[type[Exception], ...] = ()
 
     @classmethod
-    def from_pkcs12(
-        cls,
-        path: Path,
-        passphrase: bytes,
-        *,
-        tsa_url: str | None,
-        tsa_timeout_seconds: float = 10.0,
-    ) -> AgencySigner:
-        """Parse the PKCS#12 file once. Wrong path or passphrase → :class:`ConfigurationError`."""
+    def load(cls, path: Path, passphrase: bytes) -> Pkcs12Key:
+        """Wrong path or passphrase → :class:`ConfigurationError`."""
         try:
             data = Path(path).read_bytes()
         except OSError as exc:
@@ -163,40 +186,103 @@ class AgencySigner:
         cert_der = cert.public_bytes(serialization.Encoding.DER)
         return cls(
             subject=subject_name(asn1_x509.Certificate.load(cert_der)),
-            tsa_url=tsa_url,
-            tsa_timeout_seconds=tsa_timeout_seconds,
             key=key,
             cert_der=cert_der,
             chain_der=tuple(c.public_bytes(serialization.Encoding.DER) for c in extra_certs),
         )
 
+    def new_cms_signer(self) -> signers.Signer:
+        chain = SimpleCertificateStore()
+        chain.register_multiple(asn1_x509.Certificate.load(der) for der in self.chain_der)
+        pkcs8 = self.key.private_bytes(
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        return _ParsedKeySigner(
+            pyca_key=self.key,
+            signing_cert=asn1_x509.Certificate.load(self.cert_der),
+            signing_key=keys.PrivateKeyInfo.load(pkcs8),
+            cert_registry=chain,
+        )
+
+
+class _ThreadTools(NamedTuple):
+    cms_signer: signers.Signer
+    timestamper: HTTPTimeStamper | None
+
+
+@dataclass(frozen=True)
+class AgencySigner:
+    """The agency's key, its TSA and the trust roots its revocation information is checked
+    against. Per-thread pyHanko objects are made lazily (see the module docstring)."""
+
+    key: SigningKey
+    tsa_url: str | None
+    tsa_timeout_seconds: float = 10.0
+    trust_roots_der: tuple[bytes, ...] = field(default=(), repr=False)
+    _per_thread: threading.local = field(
+        default_factory=threading.local, init=False, repr=False, compare=False
+    )
+
+    @classmethod
+    def from_pkcs12(
+        cls,
+        path: Path,
+        passphrase: bytes,
+        *,
+        tsa_url: str | None,
+        tsa_timeout_seconds: float = 10.0,
+        trust_roots: Sequence[Path] = (),
+    ) -> AgencySigner:
+        """Parse the PKCS#12 file once. Wrong path or passphrase → :class:`ConfigurationError`."""
+        return cls(
+            key=Pkcs12Key.load(path, passphrase),
+            tsa_url=tsa_url,
+            tsa_timeout_seconds=tsa_timeout_seconds,
+            trust_roots_der=load_trust_roots(trust_roots),
+        )
+
+    @property
+    def subject(self) -> str:
+        return self.key.subject
+
+    @property
+    def revocation_urls(self) -> tuple[str, ...]:
+        return revocation_urls(self.key.cert_der)
+
     def thread_tools(self) -> _ThreadTools:
         """This thread's pyHanko signer and TSA client (made on first use in the thread)."""
         tools: _ThreadTools | None = getattr(self._per_thread, "tools", None)
         if tools is None:
-            chain = SimpleCertificateStore()
-            chain.register_multiple(asn1_x509.Certificate.load(der) for der in self.chain_der)
-            signing_key = keys.PrivateKeyInfo.load(
-                self.key.private_bytes(
-                    serialization.Encoding.DER,
-                    serialization.PrivateFormat.PKCS8,
-                    serialization.NoEncryption(),
-                )
-            )
-            cms_signer = _ParsedKeySigner(
-                pyca_key=self.key,
-                signing_cert=asn1_x509.Certificate.load(self.cert_der),
-                signing_key=signing_key,
-                cert_registry=chain,
-            )
             timestamper = (
                 HTTPTimeStamper(self.tsa_url, timeout=self.tsa_timeout_seconds)
                 if self.tsa_url is not None
                 else None
             )
-            tools = _ThreadTools(cms_signer, timestamper)
+            tools = _ThreadTools(self.key.new_cms_signer(), timestamper)
             self._per_thread.tools = tools
         return tools
+
+    def validation_context(self) -> ValidationContext:
+        """This thread's validation context: it fetches (and caches) OCSP responses and CRLs
+        with revocation checking ``hard-fail``, so an unreachable server is an error, never a
+        signature without revocation information. Renewed every :data:`REVINFO_REUSE_SECONDS`."""
+        held: tuple[ValidationContext, float] | None = getattr(self._per_thread, "context", None)
+        if held is None or time.monotonic() - held[1] > REVINFO_REUSE_SECONDS:
+            context = ValidationContext(
+                trust_roots=[asn1_x509.Certificate.load(der) for der in self.trust_roots_der],
+                other_certs=[asn1_x509.Certificate.load(der) for der in self.key.chain_der],
+                allow_fetching=True,
+                revocation_mode="hard-fail",
+            )
+            held = (context, time.monotonic())
+            self._per_thread.context = held
+        return held[0]
+
+    def forget_validation_context(self) -> None:
+        """Drop this thread's context (after a failed fetch: never retry with its leftovers)."""
+        self._per_thread.context = None
 
 
 @dataclass(frozen=True)
@@ -207,11 +293,30 @@ class SignResult:
     level: SignatureLevel
     signer_subject: str
     signing_time: datetime
-    """Signing time claimed by the signer (CMS signingTime), UTC."""
+    """Signing time claimed by the signer (CMS signingTime), UTC; the stamp shows it."""
     timestamp_time: datetime | None
-    """TSA's genTime for B-T, UTC; ``None`` for B-B."""
+    """TSA's genTime of the signature timestamp, UTC; ``None`` for B-B."""
     sha256: str
     size_bytes: int
+    field_name: str = ""
+
+
+def revocation_urls(cert_der: bytes) -> tuple[str, ...]:
+    """OCSP responders and CRL locations a certificate names (B-LT needs at least one)."""
+    cert = asn1_x509.Certificate.load(cert_der)
+    crls = [url for dp in cert.crl_distribution_points for url in [dp.url] if url]
+    return (*cert.ocsp_urls, *crls)
+
+
+def load_trust_roots(paths: Sequence[Path]) -> tuple[bytes, ...]:
+    """DER of every certificate in the given PEM/DER files; unreadable → ConfigurationError."""
+    try:
+        return tuple(c.dump() for c in load_certs_from_pemder([str(p) for p in paths]))
+    except (OSError, ValueError) as exc:
+        raise ConfigurationError(
+            f"cannot read the trust roots {', '.join(map(str, paths))}: {exc}",
+            hint="fix MOTCUA_TRUST_ROOTS (PEM or DER certificate files)",
+        ) from exc
 
 
 def sign_pdf(
@@ -222,20 +327,19 @@ def sign_pdf(
     level: SignatureLevel,
     reason: str | None = None,
     location: str | None = None,
+    stamp: StampSpec | None = None,
 ) -> SignResult:
     """Sign ``src`` into ``dst`` (written atomically; ``src`` may equal ``dst``).
 
-    Raises :class:`ConfigurationError` (B-T without a TSA URL), :class:`SignPending` (TSA
-    unreachable or refusing), :class:`CorruptInput` / :class:`EncryptedInput` (input pyHanko
-    cannot sign). Nothing is written to ``dst`` unless signing succeeded.
+    Raises :class:`ConfigurationError` (a level the signer's services cannot produce, a stamp
+    that does not fit the document, a revoked or untrusted signer certificate),
+    :class:`SignPending` (TSA, OCSP/CRL server or token unreachable), :class:`CorruptInput` /
+    :class:`EncryptedInput` (input pyHanko cannot sign). Nothing is written to ``dst`` unless
+    signing succeeded at exactly ``level``.
     """
     _refuse_running_loop()
     spec = SignatureSpec(level=level, reason=reason, location=location)
-    if spec.level == "B-T" and signer.tsa_url is None:
-        raise ConfigurationError(
-            "signature level B-T needs a time-stamping authority, and none is configured",
-            hint="set MOTCUA_TSA_URL, or MOTCUA_SIGNATURE_LEVEL=B-B to sign without a timestamp",
-        )
+    _check_services(spec.level, signer)
     data = Path(src).read_bytes()
     try:
         writer = IncrementalPdfFileWriter(BytesIO(data))
@@ -249,24 +353,118 @@ def sign_pdf(
         raise EncryptedInput(
             f"{Path(src).name} is encrypted", hint="ask the submitter for an unencrypted copy"
         )
-    tools = signer.thread_tools()
+    field_name = _new_field_name(writer)
+    placed = place_stamp(writer, field_name, stamp) if stamp is not None else None
+    _keep_pdfa_producer_consistent(writer)
+    context = signer.validation_context() if spec.level in NEEDS_REVOCATION else None
     try:
-        output = signers.sign_pdf(
-            writer,
-            spec.metadata(_new_field_name(writer)),
-            signer=tools.cms_signer,
-            timestamper=tools.timestamper if spec.level == "B-T" else None,
+        tools = signer.thread_tools()  # a token's key handle is looked up here, once a thread
+        pdf_signer = signers.PdfSigner(
+            spec.metadata(field_name, context),
+            tools.cms_signer,
+            timestamper=tools.timestamper if spec.level in NEEDS_TSA else None,
+            stamp_style=placed.style if placed is not None else None,
+            new_field_spec=placed.field_spec if placed is not None else None,
+        )
+        output = pdf_signer.sign_pdf(
+            writer, appearance_text_params=placed.text_params if placed is not None else None
         )
     except TimestampRequestError as exc:
-        raise _pending(signer, exc) from exc
+        raise SignPending(
+            f"the time-stamping authority at {_redact(signer.tsa_url)} did not answer: "
+            f"{_redact(str(exc))}",
+            hint="the document waits in sign_pending and is retried; check that the TSA is up",
+        ) from exc
+    except (SigningError, PathError, ValidationError) as exc:
+        signer.forget_validation_context()
+        translated = _translate_validation_failure(exc)
+        if translated is None:
+            raise
+        raise translated from exc
+    except signer.key.unavailable_errors as exc:
+        raise SignPending(
+            f"the signing key is unreachable: {type(exc).__name__}",
+            hint="the document waits in sign_pending; check that the token or HSM is connected",
+        ) from exc
     except PdfReadError as exc:
         raise CorruptInput(f"{Path(src).name} cannot be signed: {exc}") from exc
     signed = output.getvalue()
-    result = _describe(signed, Path(dst), signer)
+    result = _describe(signed, Path(dst), signer, field_name)
     if result.level != spec.level:  # a pyHanko change, never a document's fault: fail loudly
         raise RuntimeError(f"asked for PAdES {spec.level}, pyHanko produced {result.level}")
     _write_atomically(Path(dst), signed)
     return result
+
+
+def _check_services(level: SignatureLevel, signer: AgencySigner) -> None:
+    if level in NEEDS_TSA and signer.tsa_url is None:
+        raise ConfigurationError(
+            f"signature level {level} needs a time-stamping authority, and none is configured",
+            hint="set MOTCUA_TSA_URL, or MOTCUA_SIGNATURE_LEVEL=B-B to sign without a timestamp",
+        )
+    if level in NEEDS_REVOCATION and not signer.trust_roots_der:
+        raise ConfigurationError(
+            f"signature level {level} needs trust roots to check revocation information against",
+            hint="set MOTCUA_TRUST_ROOTS, or MOTCUA_SIGNATURE_LEVEL=B-T",
+        )
+    if level in NEEDS_REVOCATION and not signer.revocation_urls:
+        raise ConfigurationError(
+            f"signature level {level} needs revocation information, and the signer's "
+            "certificate names no OCSP responder or CRL",
+            hint="use a certificate from a CA that publishes OCSP/CRLs, "
+            "or MOTCUA_SIGNATURE_LEVEL=B-T",
+        )
+
+
+def _translate_validation_failure(exc: BaseException) -> Exception | None:
+    """pyHanko checks the signer's chain (and fetches OCSP/CRLs) before a B-LT/B-LTA signature.
+
+    Missing revocation information means a server could not be reached: wait and retry. A
+    revoked, expired or untrusted certificate will not get better by waiting: configuration.
+    """
+    chain: list[BaseException] = []
+    cause: BaseException | None = exc
+    while cause is not None and cause not in chain:
+        chain.append(cause)
+        cause = cause.__cause__ or cause.__context__
+    why = next((c for c in chain if isinstance(c, (PathError, ValidationError))), None)
+    if isinstance(why, InsufficientRevinfoError):
+        return SignPending(
+            f"revocation information (OCSP/CRL) could not be fetched: {_redact(str(why))}",
+            hint="the document waits in sign_pending and is retried; check that the CA's OCSP "
+            "responder and CRL distribution points are reachable",
+        )
+    if isinstance(why, RevokedError):
+        hint = "the agency needs a new certificate; nothing can be signed with this one"
+        return ConfigurationError(
+            f"a certificate of the signer's chain is revoked: {_redact(str(why))}", hint=hint
+        )
+    if isinstance(why, (PathBuildingError, ValidationError)):
+        return ConfigurationError(
+            f"a certificate the signature relies on (the signer's, the TSA's) cannot be "
+            f"validated: {_redact(str(why))}",
+            hint="check MOTCUA_TRUST_ROOTS and the certificates' validity",
+        )
+    return None
+
+
+def _keep_pdfa_producer_consistent(writer: IncrementalPdfFileWriter) -> None:
+    """PDF/A needs the Info dictionary and the XMP metadata to agree. pyHanko writes its own
+    name as XMP ``pdf:Producer`` but *appends* it to the Info ``/Producer``; an Info producer
+    that already names pyHanko is kept as is. So, in a PDF/A file, say pyHanko in both."""
+    root = writer.root
+    if "/Metadata" not in root:
+        return
+    try:
+        info = writer.trailer["/Info"]
+    except KeyError:
+        return
+    # root["/Metadata"], not root.get(): only item access reads it as the XMP stream pyHanko
+    # updates later; .get() would cache a plain stream and pyHanko would write a new, empty XMP
+    if "/Producer" not in info or b"pdfaid" not in root["/Metadata"].data:
+        return
+    info["/Producer"] = generic.TextStringObject(VENDOR)
+    writer.update_container(info)
 
 
 def _new_field_name(writer: IncrementalPdfFileWriter) -> str:
@@ -289,28 +487,62 @@ def _refuse_running_loop() -> None:
     )
 
 
-def _pending(signer: AgencySigner, exc: BaseException) -> SignPending:
-    return SignPending(
-        f"the time-stamping authority at {signer.tsa_url} did not answer: {exc}",
-        hint="the document waits in sign_pending and is retried; check that the TSA is up",
-    )
+_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
 
 
-def _describe(signed: bytes, dst: Path, signer: AgencySigner) -> SignResult:
-    """Read the new (last) signature back: the level reported is the level produced."""
-    newest = PdfFileReader(BytesIO(signed)).embedded_signatures[-1]
-    ts_time = signature_timestamp_time(newest.signer_info)
-    signing_time = as_utc(newest.self_reported_timestamp)
+def _redact(text: str | None) -> str:
+    """Drop ``user:password@`` from every URL in ``text`` (messages reach logs and the UI)."""
+    return _USERINFO.sub("", text or "")
+
+
+def _describe(signed: bytes, dst: Path, signer: AgencySigner, field_name: str) -> SignResult:
+    """Read the new signature back: the level reported is the level the file carries.
+
+    B-T = a signature timestamp; B-LT = B-T plus revocation information for the signer's
+    certificate in the DSS; B-LTA = B-LT plus a document timestamp after the signature.
+    """
+    reader = PdfFileReader(BytesIO(signed))
+    embedded = reader.embedded_signatures
+    ours = next(s for s in embedded if s.field_name == field_name)
+    ts_time = signature_timestamp_time(ours.signer_info)
+    signing_time = as_utc(ours.self_reported_timestamp)
     assert signing_time is not None  # pyHanko always writes signingTime
+    level: SignatureLevel = "B-B"
+    if ts_time is not None:
+        level = "B-T"
+        if _dss_covers(reader, asn1_x509.Certificate.load(signer.key.cert_der)):
+            later_ts = any(
+                s.sig_object_type == "/DocTimeStamp" and s.signed_revision > ours.signed_revision
+                for s in embedded
+            )
+            level = "B-LTA" if later_ts else "B-LT"
     return SignResult(
         path=dst,
-        level="B-T" if ts_time is not None else "B-B",
+        level=level,
         signer_subject=signer.subject,
         signing_time=signing_time,
         timestamp_time=ts_time,
         sha256=hashlib.sha256(signed).hexdigest(),
         size_bytes=len(signed),
+        field_name=field_name,
     )
+
+
+def _dss_covers(reader: PdfFileReader, cert: asn1_x509.Certificate) -> bool:
+    """Does the DSS hold an OCSP response about ``cert`` or a CRL from its issuer?"""
+    if "/DSS" not in reader.root:
+        return False
+    dss = reader.root["/DSS"]
+    for ref in dss.get("/OCSPs", ()):
+        response = ocsp.OCSPResponse.load(ref.get_object().data)
+        basic = response["response_bytes"]["response"].parsed
+        for single in basic["tbs_response_data"]["responses"]:
+            if single["cert_id"]["serial_number"].native == cert.serial_number:
+                return True
+    for ref in dss.get("/CRLs", ()):
+        if asn1_crl.CertificateList.load(ref.get_object().data).issuer == cert.issuer:
+            return True
+    return False
 
 
 def _write_atomically(dst: Path, data: bytes) -> None:

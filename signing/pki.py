@@ -8,11 +8,15 @@ earlier signatures were verified against.
 Layout of ``pki_dir`` (secrets are mode 0600, the folder 0700)::
 
     certomancer.yml          certomancer configuration (no secrets); keys referenced relatively
-    keys/<label>.key.pem     RSA-2048 private keys (0600): root, interm, signer, tsa, ocsp
+    keys/<label>.key.pem     RSA-2048 private keys (0600): root, interm, signer, tsa, ocsp,
+                             signer_revoked, signer_expired
     certs/<label>.cert.pem   the certificates, exported once
     signer.p12               agency signer key + certificate + chain (0600, encrypted)
     signer.p12.passphrase    generated passphrase of signer.p12 (0600)
     manifest.json            written last: its presence means the PKI is complete
+
+Manifest format 2 added the revoked and the expired test signers (for verification tests); a
+format-1 PKI is refused with a clear error rather than half-supported: regenerate it.
 
 Generation happens in a staging folder next to ``pki_dir`` that is renamed into place, so a crash
 half-way never leaves a PKI that looks complete, and two processes racing end up sharing one.
@@ -44,8 +48,10 @@ from .pki_config import (
     ARCH,
     CRL_SERVICES,
     DEFAULT_AGENCY_NAME,
+    EXPIRED_SIGNER,
     KEY_LABELS,
     OCSP_SERVICE,
+    REVOKED_SIGNER,
     TSA_SERVICE,
     certomancer_config,
 )
@@ -54,9 +60,17 @@ DEFAULT_SERVICES_BASE_URL = "http://127.0.0.1:8790"
 """Where the embedded stack serves the test TSA/OCSP/CRL unless told otherwise; the URL is baked
 into the certificates (AIA, CRL distribution points) at generation time."""
 
-VALIDITY_BACKDATE = timedelta(days=1)
+VALIDITY_BACKDATE = timedelta(days=30)
+"""Certificates start a month before generation, so the expired and revoked signers can have a
+past that lies inside their issuer's validity."""
 VALIDITY_SPAN = timedelta(days=3653)
-MANIFEST_FORMAT = 1
+REVOKED_AGO = timedelta(days=14)
+"""The revoked signer was revoked this long before generation: before any signature it can make,
+and before the ``thisUpdate`` of the intermediate's CRL then current (certomancer's CRLs are on a
+7-day simulated schedule from the intermediate's ``valid-from``, so that is at most 7 days ago)."""
+EXPIRED_AGO = timedelta(days=7)
+MANIFEST_FORMAT = 2
+"""2: revoked and expired test signers added. Format 1 PKIs are refused by :func:`load_test_pki`."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +115,20 @@ class TestPki:
         return self.cert_file("ocsp")
 
     @property
+    def revoked_signer_cert(self) -> Path:
+        """An agency signer revoked (key compromise) before the PKI was made: tests only."""
+        return self.cert_file(REVOKED_SIGNER)
+
+    @property
+    def expired_signer_cert(self) -> Path:
+        """An agency signer whose validity ended before the PKI was made: tests only."""
+        return self.cert_file(EXPIRED_SIGNER)
+
+    def key_file(self, label: str) -> Path:
+        """Unencrypted PEM private key of certificate ``label`` (0600)."""
+        return self.keys_dir / f"{label}.key.pem"
+
+    @property
     def signer_pkcs12(self) -> Path:
         return self.pki_dir / "signer.p12"
 
@@ -115,7 +143,7 @@ class TestPki:
     @property
     def secret_files(self) -> tuple[Path, ...]:
         """Every file that must stay mode 0600."""
-        keys = tuple(self.keys_dir / f"{label}.key.pem" for label in KEY_LABELS)
+        keys = tuple(self.key_file(label) for label in KEY_LABELS)
         return (*keys, self.signer_pkcs12, self.signer_passphrase_file)
 
     def read_signer_passphrase(self) -> bytes:
@@ -184,6 +212,13 @@ def load_test_pki(pki_dir: Path) -> TestPki:
         raise ConfigurationError(
             f"no test PKI in {pki_dir}", hint="run `motcua up` (or ensure_test_pki) first"
         ) from exc
+    if manifest.get("arch") == ARCH and manifest.get("format") == 1:
+        raise ConfigurationError(
+            f"the test PKI in {pki_dir} was made by an older motcua (manifest format 1, without "
+            f"the revoked and expired test signers); this motcua needs format {MANIFEST_FORMAT}",
+            hint="remove the folder and run `motcua up` again to generate a new test PKI (files "
+            "signed with the old one will no longer chain to the new root)",
+        )
     if manifest.get("format") != MANIFEST_FORMAT or manifest.get("arch") != ARCH:
         raise ConfigurationError(
             f"{pki_dir / 'manifest.json'} is not a motcua test PKI manifest (format "
@@ -191,7 +226,7 @@ def load_test_pki(pki_dir: Path) -> TestPki:
             hint="remove the folder and generate the test PKI again",
         )
     pki = TestPki(pki_dir=pki_dir, services_base_url=manifest["services_base_url"])
-    expected = (pki.config_file, pki.root_cert, pki.intermediate_cert, pki.tsa_cert)
+    expected = (pki.config_file, *(pki.cert_file(label) for label in KEY_LABELS))
     missing = [p for p in (*expected, *pki.secret_files) if not p.is_file()]
     if missing:
         raise ConfigurationError(
@@ -272,6 +307,8 @@ def _generate(staging: Path, *, services_base_url: str, agency_name: str) -> Non
         services_base_url=services_base_url,
         valid_from=now - VALIDITY_BACKDATE,
         valid_to=now + VALIDITY_SPAN,
+        revoked_since=now - REVOKED_AGO,
+        expired_at=now - EXPIRED_AGO,
     )
     # ASCII-only YAML (non-ASCII names escaped): certomancer opens it with the locale encoding.
     (staging / "certomancer.yml").write_text(

@@ -13,8 +13,14 @@ Why these choices:
   signing certificate) and extKeyUsage emailProtection: poppler's ``pdfsig`` reports a trusted
   chain only then (platform-notes, "Signing").
 - The TSA is issued by the root with a critical timeStamping EKU (RFC 3161 §2.3). The OCSP
-  responder and the CRLs are there for B-LT/B-LTA later; their URLs are baked into the
-  certificates (AIA, CRL distribution points), hence ``services_base_url``.
+  responder and the CRLs serve revocation status (B-LT/B-LTA signing, ``motcua audit verify``);
+  their URLs are baked into the certificates (AIA, CRL distribution points), hence
+  ``services_base_url``.
+- Two more agency signers exist only so that verification can be tested on the failures an
+  auditor must catch: ``signer_revoked`` (revoked for key compromise two weeks before the PKI
+  was made: the CRL lists it and OCSP answers "revoked", so *every* signature it makes is after
+  its revocation) and ``signer_expired`` (its validity ended a week before the PKI was made).
+  Same key usages as the real signer, so only the revocation or the date differs.
 - certomancer signs certificates deterministically (RSA PKCS#1 v1.5) from this configuration and
   the key files, so the test PKI server regenerates byte-identical certificates from it.
 """
@@ -31,8 +37,11 @@ TEST_ORGANIZATION = "motcua TEST PKI - not for production"
 TEST_UNIT = "TEST ONLY - signatures made with this PKI have no legal value"
 DEFAULT_AGENCY_NAME = "Sở Tài nguyên và Môi trường tỉnh Sóc Trăng (TEST)"
 
-KEY_LABELS = ("root", "interm", "signer", "tsa", "ocsp")
+REVOKED_SIGNER = "signer_revoked"
+EXPIRED_SIGNER = "signer_expired"
+KEY_LABELS = ("root", "interm", "signer", "tsa", "ocsp", REVOKED_SIGNER, EXPIRED_SIGNER)
 """One RSA key per certificate, file ``keys/<label>.key.pem``; certificate labels are the same."""
+REVOCATION_REASON = "key_compromise"
 
 TSA_SERVICE = "tsa"
 OCSP_SERVICE = "interm"
@@ -42,22 +51,45 @@ CRL_SERVICES = {"root": "root", "interm": "interm"}
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S+0000"
 
 
+def _validity(valid_from: datetime, valid_to: datetime) -> dict[str, str]:
+    return {
+        "valid-from": valid_from.strftime(_TIME_FORMAT),
+        "valid-to": valid_to.strftime(_TIME_FORMAT),
+    }
+
+
+def _agency_signer(issuer: str, validity: dict[str, str], **extra: Any) -> dict[str, Any]:
+    return {
+        "issuer": issuer,
+        "validity": validity,
+        # keyUsage digitalSignature + nonRepudiation (critical)
+        "profiles": ["digsig-commitment"],
+        "extensions": [
+            {"id": "extended_key_usage", "critical": False, "value": ["email_protection"]},
+        ],
+        **extra,
+    }
+
+
 def certomancer_config(
     *,
     agency_name: str,
     services_base_url: str,
     valid_from: datetime,
     valid_to: datetime,
+    revoked_since: datetime,
+    expired_at: datetime,
 ) -> dict[str, Any]:
     """The certomancer configuration (a YAML-ready dict) of one test PKI.
 
     Key paths are relative to the configuration's own directory, so the whole PKI folder can be
     moved (it is generated in a staging folder and renamed into place).
+
+    ``revoked_since`` must not be later than the ``thisUpdate`` of the intermediate's CRL at the
+    time of use: certomancer lists a revocation only in CRLs issued after it, on a simulated
+    schedule counted from ``valid_from`` (see :mod:`motcua.signing.pki`, which picks the dates).
     """
-    validity = {
-        "valid-from": valid_from.strftime(_TIME_FORMAT),
-        "valid-to": valid_to.strftime(_TIME_FORMAT),
-    }
+    validity = _validity(valid_from, valid_to)
     return {
         "external-url-prefix": services_base_url.rstrip("/"),
         "keysets": {
@@ -80,6 +112,8 @@ def certomancer_config(
                     "signer": {"common-name": agency_name},
                     "tsa": {"common-name": "motcua Time Stamping Authority (TEST)"},
                     "ocsp": {"common-name": "motcua OCSP Responder (TEST)"},
+                    REVOKED_SIGNER: {"common-name": "motcua Revoked Agency Signer (TEST)"},
+                    EXPIRED_SIGNER: {"common-name": "motcua Expired Agency Signer (TEST)"},
                 },
                 "certs": {
                     "root": {
@@ -128,19 +162,16 @@ def certomancer_config(
                             },
                         ],
                     },
-                    "signer": {
-                        "issuer": "interm",
-                        "validity": validity,
-                        # keyUsage digitalSignature + nonRepudiation (critical)
-                        "profiles": ["digsig-commitment"],
-                        "extensions": [
-                            {
-                                "id": "extended_key_usage",
-                                "critical": False,
-                                "value": ["email_protection"],
-                            },
-                        ],
-                    },
+                    "signer": _agency_signer("interm", validity),
+                    REVOKED_SIGNER: _agency_signer(
+                        "interm",
+                        validity,
+                        revocation={
+                            "revoked-since": revoked_since.strftime(_TIME_FORMAT),
+                            "reason": REVOCATION_REASON,
+                        },
+                    ),
+                    EXPIRED_SIGNER: _agency_signer("interm", _validity(valid_from, expired_at)),
                 },
                 "services": {
                     "ocsp": {

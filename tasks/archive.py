@@ -73,7 +73,7 @@ def _stored_signature(settings: Settings, client, bucket: str, stored: archive.S
     if hashlib.sha256(data).hexdigest() != stored.sha256:
         raise ArchiveIntegrityError(f"{stored.key}: the bytes do not match their recorded SHA-256",
                                     hint="run `motcua audit verify` on the dossier")
-    signatures = verify_pdf(data, trust_roots=trust_roots(settings)).signatures
+    signatures = verify_pdf(data, trust_roots=trust_roots(settings), allow_fetching=False).signatures
     if not signatures:
         raise ArchiveIntegrityError(f"{stored.key} holds no signature")
     last = signatures[-1]

@@ -9,4 +9,5 @@ pytest_plugins = [
     "tests.fixtures.pki",
     "tests.fixtures.stack",
     "tests.fixtures.postgres",
+    "tests.fixtures.softhsm",
 ]

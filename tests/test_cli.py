@@ -43,7 +43,7 @@ def test_digitize_json_reports_each_document_and_exits_2_on_quarantine(cli_dossi
     assert result["dossier"] == code
     docs = {d["source"]: d for d in result["documents"]}
     archived, quarantined = docs["quyet-dinh.png"], docs["ban-sao.jpg"]
-    assert archived["status"] == "archived" and archived["signature_level"] == "B-T"
+    assert archived["status"] == "archived" and archived["signature_level"] == "B-LT"
     assert archived["pages"] == 1 and archived["ocr_confidence"] > 80
     assert archived["archive_key"].endswith(".pdf") and len(archived["sha256"]) == 64
     assert "reason" not in archived

@@ -88,22 +88,24 @@ def test_two_documents_are_archived_signed_and_searchable(stack_settings, digiti
         year = dt.datetime.now(VN_TZ).year  # the year of reception, in Vietnam
         assert d.archive_key == f"{agency}/{year}/{code}/{d.document_id}.pdf"
         assert d.pages == 1
-        assert d.signature_level == "B-T" and d.ocr_confidence > 80
+        assert d.signature_level == "B-LT" and d.ocr_confidence > 80
         assert set(d.durations) == {"scan", "ocr", "assemble", "sign", "archive", "index"}
 
         pdf = archive.get_bytes(client, stack_settings.archive_bucket, d.archive_key)
         assert hashlib.sha256(pdf).hexdigest() == d.sha256
         report = verify_pdf(pdf, trust_roots=trust_roots(stack_settings))
         (sig,) = report.signatures
-        assert report.ok and sig.level == "B-T" and sig.timestamp_time is not None
-        assert sig.trusted and sig.covers_entire_file
+        assert report.ok and sig.level == "B-LT" and sig.timestamp_time is not None
+        # B-LT: the DSS revision follows the signature, and nothing else does
+        assert sig.trusted and not sig.modified_after_signing
+        assert sig.revocation.status == "good" and sig.revocation.source == "embedded"
 
         stem = d.archive_key.removesuffix(".pdf")
         txt = archive.get_bytes(client, stack_settings.archive_bucket, stem + ".txt").decode()
         manifest = json.loads(archive.get_bytes(client, stack_settings.archive_bucket, stem + ".json"))
         assert character_error_rate(texts[d.source], txt) <= 0.03
         assert manifest["pdf"]["sha256"] == d.sha256 and manifest["dossier"] == code
-        assert manifest["signature"]["level"] == "B-T"
+        assert manifest["signature"]["level"] == "B-LT"
         assert [s["step"] for s in manifest["steps"]][:4] == ["scan", "ocr", "assemble", "sign"]
         for key in (d.archive_key, stem + ".txt", stem + ".json"):
             info = archive.stat(client, stack_settings.archive_bucket, key)
@@ -120,10 +122,14 @@ def test_text_layer_and_pdfsig(stack_settings, digitized, tmp_path):
         path.write_bytes(archive.get_bytes(client, stack_settings.archive_bucket, d.archive_key))
         layer = subprocess.run(["pdftotext", "-raw", str(path), "-"], capture_output=True,
                                text=True, check=True).stdout
-        assert character_error_rate(texts[d.source], layer) <= 0.03
+        # the OCR layer, then the visible signature stamp (its text is real text too)
+        page_text, marker, stamp = layer.partition("Đã ký số")
+        assert marker and "Thời gian ký:" in stamp and "+07:00" in stamp
+        assert character_error_rate(texts[d.source], page_text) <= 0.03
         poppler = pdfsig(nss, path)
         assert "ETSI.CAdES.detached" in poppler
-        assert "Signature is Valid" in poppler and "Total document signed" in poppler
+        # poppler cannot judge the DSS revision that B-LT appends: it only hints at it
+        assert "Signature is Valid" in poppler and "Not total document signed" in poppler
 
 
 def test_step_events_are_recorded_in_utc_with_the_flow_run(stack_settings, digitized):
@@ -274,9 +280,9 @@ def test_tsa_down_leaves_the_document_waiting_never_signed_lower(stack_settings,
     year = dt.datetime.now(VN_TZ).year
     assert list(client.list_objects(stack_settings.archive_bucket,
                                     prefix=f"{outcome.agency_code}/{year}/{code}/", recursive=True)) == []
-    # Once the TSA is back (the stack's own), the same dossier is signed at B-T and archived.
+    # Once the TSA is back (the stack's own), the same dossier is signed at B-LT (the default with the test PKI) and archived.
     again = digitize_files(stack_settings, code, [form], applicant="094111222333")
-    assert [(d.status, d.signature_level) for d in again.documents] == [("archived", "B-T")]
+    assert [(d.status, d.signature_level) for d in again.documents] == [("archived", "B-LT")]
 
 
 def test_audit_verify_passes_then_catches_a_tampered_copy(stack_settings, two_documents):
