@@ -35,22 +35,14 @@ import hashlib
 import os
 import re
 import tempfile
-import threading
-import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from io import BytesIO
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol
 
 from asn1crypto import crl as asn1_crl
-from asn1crypto import keys, ocsp
+from asn1crypto import ocsp
 from asn1crypto import x509 as asn1_x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.serialization import pkcs12
-from pyhanko.keys import load_certs_from_pemder
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.metadata.model import VENDOR
@@ -58,7 +50,7 @@ from pyhanko.pdf_utils.misc import PdfReadError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
 from pyhanko.sign.general import SigningError
-from pyhanko.sign.timestamps import HTTPTimeStamper, TimestampRequestError
+from pyhanko.sign.timestamps import TimestampRequestError
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.errors import (
     InsufficientRevinfoError,
@@ -67,21 +59,25 @@ from pyhanko_certvalidator.errors import (
     RevokedError,
     ValidationError,
 )
-from pyhanko_certvalidator.registry import SimpleCertificateStore
-from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
 from motcua.errors import ConfigurationError, CorruptInput, EncryptedInput, SignPending
 from motcua.settings import SignatureLevel
 
-from .cms_info import as_utc, signature_timestamp_time, subject_name
+from .agency import REVINFO_REUSE_SECONDS, AgencySigner
+from .cms_info import as_utc, signature_timestamp_time
+from .keys import Pkcs12Key, SigningKey, load_trust_roots, revocation_urls
 from .stamp import StampSpec, place_stamp
+
+__all__ = [
+    "LEVELS", "NEEDS_REVOCATION", "NEEDS_TSA", "REVINFO_REUSE_SECONDS", "AgencySigner",
+    "Pkcs12Key", "SignResult", "SignatureSpec", "SigningKey", "load_trust_roots",
+    "revocation_urls", "sign_pdf",
+]
 
 LEVELS: tuple[SignatureLevel, ...] = ("B-B", "B-T", "B-LT", "B-LTA")
 NEEDS_TSA = frozenset({"B-T", "B-LT", "B-LTA"})
 NEEDS_REVOCATION = frozenset({"B-LT", "B-LTA"})
 DIGEST = "sha256"
-REVINFO_REUSE_SECONDS = 300.0
-PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 
 
 @dataclass(frozen=True)
@@ -114,177 +110,6 @@ class SignatureSpec:
         )
 
 
-class SigningKey(Protocol):
-    """Where the agency's private key lives. Both kinds look the same to :func:`sign_pdf`."""
-
-    subject: str
-    cert_der: bytes
-    chain_der: tuple[bytes, ...]
-    unavailable_errors: tuple[type[Exception], ...]
-    """Errors that mean "the key store is unreachable right now" (→ ``SignPending``)."""
-
-    def new_cms_signer(self) -> signers.Signer:
-        """A pyHanko signer for the calling thread only."""
-        ...
-
-
-class _ParsedKeySigner(signers.SimpleSigner):
-    """``SimpleSigner`` that signs with a key object parsed once, not once per signature."""
-
-    def __init__(self, *, pyca_key: PrivateKey, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._pyca_key = pyca_key
-
-    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
-        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm)
-        algo = mechanism.signature_algo
-        hash_algo = get_pyca_cryptography_hash(digest_algorithm)
-        key = self._pyca_key
-        if algo == "rsassa_pkcs1v15" and isinstance(key, rsa.RSAPrivateKey):
-            return key.sign(data, padding.PKCS1v15(), hash_algo)
-        if algo == "ecdsa" and isinstance(key, ec.EllipticCurvePrivateKey):
-            return key.sign(data, ec.ECDSA(hash_algo))
-        return super().sign_raw(data, digest_algorithm)  # PSS and the rest: pyHanko's path
-
-
-@dataclass(frozen=True, eq=False)
-class Pkcs12Key:
-    """A key and certificate chain from a PKCS#12 file, parsed once (:meth:`load`)."""
-
-    subject: str
-    key: PrivateKey = field(repr=False)
-    cert_der: bytes = field(repr=False)
-    chain_der: tuple[bytes, ...] = field(repr=False)
-    unavailable_errors: tuple[type[Exception], ...] = ()
-
-    @classmethod
-    def load(cls, path: Path, passphrase: bytes) -> Pkcs12Key:
-        """Wrong path or passphrase → :class:`ConfigurationError`."""
-        try:
-            data = Path(path).read_bytes()
-        except OSError as exc:
-            raise ConfigurationError(
-                f"cannot read the signer's PKCS#12 file {path}: {exc.strerror}",
-                hint="set MOTCUA_SIGNER_PKCS12 to a readable .p12/.pfx file",
-            ) from exc
-        try:
-            key, cert, extra_certs = pkcs12.load_key_and_certificates(data, passphrase)
-        except ValueError as exc:
-            raise ConfigurationError(
-                f"cannot open the signer's PKCS#12 file {path} (wrong passphrase or not PKCS#12)",
-                hint="check MOTCUA_SIGNER_PKCS12_PASSPHRASE (or the test PKI's passphrase file)",
-            ) from exc
-        if key is None or cert is None:
-            raise ConfigurationError(
-                f"{path} holds no private key with its certificate",
-                hint="export the signer's key together with its certificate chain",
-            )
-        if not isinstance(key, PrivateKey):
-            raise ConfigurationError(
-                f"{path}: unsupported key type {type(key).__name__}", hint="use an RSA or EC key"
-            )
-        cert_der = cert.public_bytes(serialization.Encoding.DER)
-        return cls(
-            subject=subject_name(asn1_x509.Certificate.load(cert_der)),
-            key=key,
-            cert_der=cert_der,
-            chain_der=tuple(c.public_bytes(serialization.Encoding.DER) for c in extra_certs),
-        )
-
-    def new_cms_signer(self) -> signers.Signer:
-        chain = SimpleCertificateStore()
-        chain.register_multiple(asn1_x509.Certificate.load(der) for der in self.chain_der)
-        pkcs8 = self.key.private_bytes(
-            serialization.Encoding.DER,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        return _ParsedKeySigner(
-            pyca_key=self.key,
-            signing_cert=asn1_x509.Certificate.load(self.cert_der),
-            signing_key=keys.PrivateKeyInfo.load(pkcs8),
-            cert_registry=chain,
-        )
-
-
-class _ThreadTools(NamedTuple):
-    cms_signer: signers.Signer
-    timestamper: HTTPTimeStamper | None
-
-
-@dataclass(frozen=True)
-class AgencySigner:
-    """The agency's key, its TSA and the trust roots its revocation information is checked
-    against. Per-thread pyHanko objects are made lazily (see the module docstring)."""
-
-    key: SigningKey
-    tsa_url: str | None
-    tsa_timeout_seconds: float = 10.0
-    trust_roots_der: tuple[bytes, ...] = field(default=(), repr=False)
-    _per_thread: threading.local = field(
-        default_factory=threading.local, init=False, repr=False, compare=False
-    )
-
-    @classmethod
-    def from_pkcs12(
-        cls,
-        path: Path,
-        passphrase: bytes,
-        *,
-        tsa_url: str | None,
-        tsa_timeout_seconds: float = 10.0,
-        trust_roots: Sequence[Path] = (),
-    ) -> AgencySigner:
-        """Parse the PKCS#12 file once. Wrong path or passphrase → :class:`ConfigurationError`."""
-        return cls(
-            key=Pkcs12Key.load(path, passphrase),
-            tsa_url=tsa_url,
-            tsa_timeout_seconds=tsa_timeout_seconds,
-            trust_roots_der=load_trust_roots(trust_roots),
-        )
-
-    @property
-    def subject(self) -> str:
-        return self.key.subject
-
-    @property
-    def revocation_urls(self) -> tuple[str, ...]:
-        return revocation_urls(self.key.cert_der)
-
-    def thread_tools(self) -> _ThreadTools:
-        """This thread's pyHanko signer and TSA client (made on first use in the thread)."""
-        tools: _ThreadTools | None = getattr(self._per_thread, "tools", None)
-        if tools is None:
-            timestamper = (
-                HTTPTimeStamper(self.tsa_url, timeout=self.tsa_timeout_seconds)
-                if self.tsa_url is not None
-                else None
-            )
-            tools = _ThreadTools(self.key.new_cms_signer(), timestamper)
-            self._per_thread.tools = tools
-        return tools
-
-    def validation_context(self) -> ValidationContext:
-        """This thread's validation context: it fetches (and caches) OCSP responses and CRLs
-        with revocation checking ``hard-fail``, so an unreachable server is an error, never a
-        signature without revocation information. Renewed every :data:`REVINFO_REUSE_SECONDS`."""
-        held: tuple[ValidationContext, float] | None = getattr(self._per_thread, "context", None)
-        if held is None or time.monotonic() - held[1] > REVINFO_REUSE_SECONDS:
-            context = ValidationContext(
-                trust_roots=[asn1_x509.Certificate.load(der) for der in self.trust_roots_der],
-                other_certs=[asn1_x509.Certificate.load(der) for der in self.key.chain_der],
-                allow_fetching=True,
-                revocation_mode="hard-fail",
-            )
-            held = (context, time.monotonic())
-            self._per_thread.context = held
-        return held[0]
-
-    def forget_validation_context(self) -> None:
-        """Drop this thread's context (after a failed fetch: never retry with its leftovers)."""
-        self._per_thread.context = None
-
-
 @dataclass(frozen=True)
 class SignResult:
     """What :func:`sign_pdf` wrote, read back from the signed output."""
@@ -299,24 +124,6 @@ class SignResult:
     sha256: str
     size_bytes: int
     field_name: str = ""
-
-
-def revocation_urls(cert_der: bytes) -> tuple[str, ...]:
-    """OCSP responders and CRL locations a certificate names (B-LT needs at least one)."""
-    cert = asn1_x509.Certificate.load(cert_der)
-    crls = [url for dp in cert.crl_distribution_points for url in [dp.url] if url]
-    return (*cert.ocsp_urls, *crls)
-
-
-def load_trust_roots(paths: Sequence[Path]) -> tuple[bytes, ...]:
-    """DER of every certificate in the given PEM/DER files; unreadable → ConfigurationError."""
-    try:
-        return tuple(c.dump() for c in load_certs_from_pemder([str(p) for p in paths]))
-    except (OSError, ValueError) as exc:
-        raise ConfigurationError(
-            f"cannot read the trust roots {', '.join(map(str, paths))}: {exc}",
-            hint="fix MOTCUA_TRUST_ROOTS (PEM or DER certificate files)",
-        ) from exc
 
 
 def sign_pdf(

@@ -1,0 +1,104 @@
+"""The agency signer: a key plus the services its level needs, with per-thread pyHanko tools.
+
+pyHanko's signer, TSA client and validation context are made once *per thread* (asn1crypto
+objects parse lazily and are not thread-safe; a TSA client per document costs an extra round trip
+to size the signature; a validation context per document fetches OCSP and CRLs again). The
+validation context is renewed after :data:`REVINFO_REUSE_SECONDS`, so what goes into the DSS is
+never older than that.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+
+from asn1crypto import x509 as asn1_x509
+from pyhanko.sign import signers
+from pyhanko.sign.timestamps import HTTPTimeStamper
+from pyhanko_certvalidator import ValidationContext
+
+from .keys import Pkcs12Key, SigningKey, load_trust_roots, revocation_urls
+
+REVINFO_REUSE_SECONDS = 300.0
+
+
+class _ThreadTools(NamedTuple):
+    cms_signer: signers.Signer
+    timestamper: HTTPTimeStamper | None
+
+
+@dataclass(frozen=True)
+class AgencySigner:
+    """The agency's key, its TSA and the trust roots its revocation information is checked
+    against. Per-thread pyHanko objects are made lazily (see the module docstring)."""
+
+    key: SigningKey
+    tsa_url: str | None
+    tsa_timeout_seconds: float = 10.0
+    trust_roots_der: tuple[bytes, ...] = field(default=(), repr=False)
+    _per_thread: threading.local = field(
+        default_factory=threading.local, init=False, repr=False, compare=False
+    )
+
+    @classmethod
+    def from_pkcs12(
+        cls,
+        path: Path,
+        passphrase: bytes,
+        *,
+        tsa_url: str | None,
+        tsa_timeout_seconds: float = 10.0,
+        trust_roots: Sequence[Path] = (),
+    ) -> AgencySigner:
+        """Parse the PKCS#12 file once. Wrong path or passphrase → :class:`ConfigurationError`."""
+        return cls(
+            key=Pkcs12Key.load(path, passphrase),
+            tsa_url=tsa_url,
+            tsa_timeout_seconds=tsa_timeout_seconds,
+            trust_roots_der=load_trust_roots(trust_roots),
+        )
+
+    @property
+    def subject(self) -> str:
+        return self.key.subject
+
+    @property
+    def revocation_urls(self) -> tuple[str, ...]:
+        return revocation_urls(self.key.cert_der)
+
+    def thread_tools(self) -> _ThreadTools:
+        """This thread's pyHanko signer and TSA client (made on first use in the thread)."""
+        tools: _ThreadTools | None = getattr(self._per_thread, "tools", None)
+        if tools is None:
+            timestamper = (
+                HTTPTimeStamper(self.tsa_url, timeout=self.tsa_timeout_seconds)
+                if self.tsa_url is not None
+                else None
+            )
+            tools = _ThreadTools(self.key.new_cms_signer(), timestamper)
+            self._per_thread.tools = tools
+        return tools
+
+    def validation_context(self) -> ValidationContext:
+        """This thread's validation context: it fetches (and caches) OCSP responses and CRLs
+        with revocation checking ``hard-fail``, so an unreachable server is an error, never a
+        signature without revocation information. Renewed every :data:`REVINFO_REUSE_SECONDS`."""
+        held: tuple[ValidationContext, float] | None = getattr(self._per_thread, "context", None)
+        if held is None or time.monotonic() - held[1] > REVINFO_REUSE_SECONDS:
+            context = ValidationContext(
+                trust_roots=[asn1_x509.Certificate.load(der) for der in self.trust_roots_der],
+                other_certs=[asn1_x509.Certificate.load(der) for der in self.key.chain_der],
+                allow_fetching=True,
+                revocation_mode="hard-fail",
+            )
+            held = (context, time.monotonic())
+            self._per_thread.context = held
+        return held[0]
+
+    def forget_validation_context(self) -> None:
+        """Drop this thread's context (after a failed fetch: never retry with its leftovers)."""
+        self._per_thread.context = None
