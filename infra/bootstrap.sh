@@ -45,7 +45,7 @@ want=$(cat pyproject.toml infra/constraints.txt | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   log "installing Python dependencies into .venv (about a minute the first time)"
   .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
-  .venv/bin/python -m pip install -q --disable-pip-version-check -c infra/constraints.txt -e ".[test]"
+  .venv/bin/python -m pip install -q --disable-pip-version-check -c infra/constraints.txt -e ".[test,bench]"
   echo "$want" > "$stamp"
 fi
 

@@ -52,6 +52,33 @@ def run_dossier(settings: Settings, code: str, *, tags: Sequence[str] = ()):
             APILogWorker.drain_all(timeout=10)
 
 
+def run_fixity(settings: Settings, *, renew_within_days: int):
+    """Run ``fixity-audit`` once, now, on the configured Prefect server."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    from prefect.logging.handlers import APILogWorker
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from motcua.flows.fixity import fixity_audit
+
+    with temporary_settings(updates={PREFECT_API_URL: prefect_api_url(settings)}):
+        try:
+            return fixity_audit(settings, renew_within_days)
+        finally:
+            APILogWorker.drain_all(timeout=10)
+
+
+def serve_schedules(settings: Settings) -> None:
+    """Serve the scheduled flows (blocks): the nightly fixity audit. Scheduled runs build their
+    settings from the environment, so the data directory is passed on through it."""
+    os.environ["MOTCUA_DATA_DIR"] = str(settings.data_dir)
+    os.environ["PREFECT_API_URL"] = prefect_api_url(settings)
+    from prefect import serve
+
+    from motcua.flows.fixity import nightly_deployment
+
+    serve(nightly_deployment())
+
+
 def manifest_for_files(
     code: str,
     files: Sequence[Path],

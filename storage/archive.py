@@ -138,3 +138,40 @@ def get_bytes(client: Minio, bucket: str, key: str, version_id: str | None = Non
     finally:
         response.close()
         response.release_conn()
+
+
+def put_new_version(
+    client: Minio,
+    bucket: str,
+    key: str,
+    data: bytes,
+    *,
+    replaces_version: str | None,
+    content_type: str,
+    retain_until: dt.datetime,
+    metadata: dict[str, str] | None = None,
+) -> StoredObject:
+    """Write ``data`` as a new version of an archived ``key`` (a renewed B-LTA timestamp).
+
+    The old version stays under its own retention: nothing is lost. Refused unless the current
+    version is ``replaces_version``, so two renewals never race each other.
+    """
+    current = stat(client, bucket, key)
+    if current is None or (replaces_version and current.version_id != replaces_version):
+        raise ArchiveIntegrityError(
+            f"{key}: the current version is not the one recorded ({replaces_version})",
+            hint="run `motcua audit verify` before renewing",
+        )
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        result = client.put_object(
+            bucket, key, io.BytesIO(data), len(data), content_type=content_type,
+            metadata={SHA256_META: digest, **(metadata or {})},
+            retention=Retention(COMPLIANCE, retain_until),
+        )
+    except (S3Error, HTTPError) as exc:
+        raise _s3_error(exc, f"archiving a new version of {key}") from exc
+    stored = stat(client, bucket, key, version_id=result.version_id)
+    if stored is None or stored.sha256 != digest or stored.retention_mode != COMPLIANCE:
+        raise ArchiveIntegrityError(f"S3 did not confirm the new version of {key}")
+    return stored

@@ -7,6 +7,7 @@ flows bring any database (a new SQLite file or an existing PostgreSQL) to the cu
 
 from __future__ import annotations
 
+import threading
 from functools import cache
 from pathlib import Path
 
@@ -48,10 +49,22 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
+_MIGRATED: set[str] = set()
+_MIGRATE_LOCK = threading.Lock()
+
+
 def migrate(url: str) -> None:
-    """Bring the database at ``url`` to the newest schema (idempotent)."""
-    engine = make_engine(url)
-    with engine.begin() as connection:
-        cfg = alembic_config(url)
-        cfg.attributes["connection"] = connection
-        command.upgrade(cfg, "head")
+    """Bring the database at ``url`` to the newest schema (idempotent), once per process.
+
+    Serialised: Alembic's migration context is module-global, so two threads (tasks of one
+    flow) must not run it at once.
+    """
+    with _MIGRATE_LOCK:
+        if url in _MIGRATED:
+            return
+        engine = make_engine(url)
+        with engine.begin() as connection:
+            cfg = alembic_config(url)
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, "head")
+        _MIGRATED.add(url)
