@@ -83,17 +83,20 @@ def analyse(img: Image.Image) -> Analysis:
     return Analysis(ink_ratio=ratio, skew=skew, sideways=turned_score > 1.3 * upright_score)
 
 
-def detect_rotation(img: Image.Image, dpi: int, *, workers: int) -> int:
+def detect_rotation(img: Image.Image, dpi: int, *, workers: int | None) -> int:
     """Degrees to turn the page clockwise so it reads upright, by Tesseract's OSD on a half-size
     copy (same answer, half the cost). 0 when OSD cannot tell (too little text). Takes one of
-    the ``workers`` Tesseract slots (:mod:`motcua.cpu`)."""
+    the ``workers`` CPU slots (:mod:`motcua.cpu`); ``None`` when the caller already holds one."""
+    import contextlib
+
     import pytesseract
 
     from motcua.cpu import tesseract_slot
 
     half = img.convert("L").reduce(2)
+    slot = tesseract_slot(workers) if workers is not None else contextlib.nullcontext()
     try:
-        with tesseract_slot(workers):
+        with slot:
             osd = pytesseract.image_to_osd(
                 half, config=f"--psm 0 --dpi {max(70, dpi // 2)}",
                 output_type=pytesseract.Output.DICT, timeout=120,

@@ -24,6 +24,7 @@ from pathlib import Path
 from PIL import Image
 
 from motcua import layout
+from motcua.cpu import scanning_one_document, tesseract_slot
 from motcua.decode import RawPage, ScanOptions, check_file, decode, sha256_file
 from motcua.errors import CorruptInput
 
@@ -96,7 +97,7 @@ def normalise_page(raw: RawPage, out_dir: Path, opts: ScanOptions) -> PageImage 
             return None
     rotation = 0
     if analysis.sideways:
-        rotation = layout.detect_rotation(img, dpi, workers=opts.workers)
+        rotation = layout.detect_rotation(img, dpi, workers=None)  # we hold a CPU slot
         if rotation:
             img = layout.turn(img, rotation)
             analysis = layout.analyse(img)
@@ -130,6 +131,11 @@ def normalise_page(raw: RawPage, out_dir: Path, opts: ScanOptions) -> PageImage 
     )
 
 
+def _normalise_in_slot(raw: RawPage, out_dir: Path, opts: ScanOptions) -> PageImage | None:
+    with tesseract_slot(opts.workers):  # one CPU-heavy job per core (motcua/cpu.py)
+        return normalise_page(raw, out_dir, opts)
+
+
 def scan_document(
     path: Path,
     out_dir: Path,
@@ -159,10 +165,12 @@ def scan_document(
         if progress:
             progress(len(pages) + dropped)
 
-    with ThreadPoolExecutor(max_workers=opts.workers, thread_name_prefix="scan") as pool:
+    with scanning_one_document(), ThreadPoolExecutor(
+        max_workers=opts.workers, thread_name_prefix="scan"
+    ) as pool:
         try:
             for raw in decode(path, media_type, opts, out_dir):
-                pending.append(pool.submit(normalise_page, raw, out_dir, opts))
+                pending.append(pool.submit(_normalise_in_slot, raw, out_dir, opts))
                 while len(pending) >= 2 * opts.workers:
                     collect(pending.pop(0))
             while pending:
