@@ -142,15 +142,19 @@ def scan_document(
     opts: ScanOptions,
     *,
     progress: Callable[[int], None] | None = None,
+    sha256: str | None = None,
 ) -> ScannedDocument:
     """Check, decode and normalise every page of ``path`` into ``out_dir``.
+
+    ``sha256``: the file's hash when the caller already has it (the receive step does), so a
+    large scan is not read a second time just to hash it.
 
     Pages are decoded one at a time and normalised on ``opts.workers`` threads (Pillow and NumPy
     release the GIL for the heavy parts), with at most two pages per worker in memory.
     """
     media_type, size = check_file(path, opts)
     out_dir.mkdir(parents=True, exist_ok=True)
-    digest = sha256_file(path)
+    digest = sha256 or sha256_file(path)
     pages: list[PageImage] = []
     dropped = 0
     pending: list[Future[PageImage | None]] = []

@@ -14,7 +14,8 @@ from motcua.tasks.context import DocumentRef, recorded_step
 def scan_step(settings: Settings, doc: DocumentRef) -> ScannedDocument:
     logger = get_run_logger()
     with recorded_step(settings, doc, "scan"):
-        scanned = scan_document(doc.local_path, doc.work_dir / "pages", ScanOptions.from_settings(settings))
+        scanned = scan_document(doc.local_path, doc.work_dir / "pages",
+                                ScanOptions.from_settings(settings), sha256=doc.sha256)
     logger.info("%s: %s, %d page(s), flags %s", doc.source_name, scanned.media_type,
                 len(scanned.pages), ",".join(scanned.flags) or "-")
     return scanned
