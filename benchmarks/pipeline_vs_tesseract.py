@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 
-from motcua.bench import run_bench
+from motcua.benchmarks.pipeline import run_bench
 from motcua.infra import stack
 from motcua.settings import Settings
 

@@ -1,24 +1,9 @@
-"""The embedded stack's S3 identities: generated once, kept in ``data_dir/credentials.json`` (0600).
+"""Generating the embedded stack's S3 identities, once, into ``data_dir/credentials.json`` (0600).
 
 Why generated and not configured: the embedded stack must work offline on a fresh machine with no
 secret typed anywhere, and no secret may live in the repository. ``motcua up`` creates the file on
 its first run with :mod:`secrets` and reuses it afterwards, so data written by one ``up`` stays
-readable after the next one.
-
-Four identities, each with only what its holder needs (DESIGN §2); what each may do is written
-into SeaweedFS's identities file by :mod:`motcua.infra.seaweed`:
-
-- ``admin``: creates the buckets and sets their object-lock configuration; used by ``up`` only.
-- ``pipeline``: reads, writes and lists the intake, archive, quarantine and reports buckets.
-- ``intake``: puts scans into the intake bucket, nothing else.
-- ``auditor``: reads and lists the archive and reports buckets.
-
-Secrets are never printed: :func:`mask` gives the form shown by ``status`` (``AKPI…7QX``).
-
-File format (``credentials.json``)::
-
-    {"version": 1, "created_at": "<UTC ISO time>",
-     "identities": {"admin": {"access_key": "...", "secret_key": "..."}, "pipeline": {...}, ...}}
+readable after the next one. The models and reading live in :mod:`motcua.credentials`.
 """
 
 from __future__ import annotations
@@ -29,83 +14,19 @@ import secrets
 import string
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
-
-from motcua.errors import ConfigurationError
+from motcua.credentials import (
+    IDENTITIES,
+    S3Credentials,
+    StackCredentials,
+    credentials_path,
+    load_credentials,
+)
 from motcua.settings import Settings
 
-Identity = Literal["admin", "pipeline", "intake", "auditor"]
-IDENTITIES: tuple[Identity, ...] = get_args(Identity)
-
-CREDENTIALS_FILE = "credentials.json"
 _ACCESS_KEY_ALPHABET = string.ascii_uppercase + string.digits
 _ACCESS_KEY_LENGTH = 20  # the shape of an AWS access key id
 _SECRET_KEY_BYTES = 30  # 40 url-safe characters, the length of an AWS secret key
-
-
-class S3Credentials(BaseModel):
-    """One identity's key pair. The secret is a ``SecretStr`` so that repr/str never show it."""
-
-    model_config = ConfigDict(frozen=True)
-
-    access_key: str
-    secret_key: SecretStr
-
-    @property
-    def masked(self) -> str:
-        return mask(self.access_key)
-
-
-class StackCredentials(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    version: Literal[1] = 1
-    created_at: datetime
-    identities: dict[Identity, S3Credentials]
-
-    def __getitem__(self, identity: Identity) -> S3Credentials:
-        return self.identities[identity]
-
-    def masked(self) -> dict[str, str]:
-        """Access keys as they may be shown to people: ``{"pipeline": "PIPE…x7Q", ...}``."""
-        return {name: creds.masked for name, creds in self.identities.items()}
-
-
-def mask(value: str) -> str:
-    """Enough of a key to tell two apart, not enough to use it."""
-    if len(value) <= 8:
-        return "…"
-    return f"{value[:4]}…{value[-3:]}"
-
-
-def credentials_path(settings: Settings) -> Path:
-    return settings.data_dir / CREDENTIALS_FILE
-
-
-def load_credentials(settings: Settings) -> StackCredentials | None:
-    """The stored credentials, or ``None`` if ``up`` has never run in this data directory."""
-    path = credentials_path(settings)
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
-    try:
-        creds = StackCredentials.model_validate_json(raw)
-    except ValidationError as exc:
-        raise ConfigurationError(
-            f"{path} is not a motcua credentials file ({exc.error_count()} problems)",
-            hint="remove it and run `motcua up` again: new keys are generated and the stored data "
-            "stays (SeaweedFS's identities file is rewritten from it on every start)",
-        ) from exc
-    missing = set(IDENTITIES) - set(creds.identities)
-    if missing:
-        raise ConfigurationError(
-            f"{path} lacks the identities {sorted(missing)}",
-            hint="remove it and run `motcua up` again to generate a complete set",
-        )
-    return creds
 
 
 def load_or_create_credentials(settings: Settings) -> StackCredentials:

@@ -1,6 +1,7 @@
 """The test PKI's TSA/OCSP/CRL server as a service of the embedded stack.
 
-Only when motcua signs with its own test PKI (no ``MOTCUA_SIGNER_PKCS12``/``MOTCUA_TSA_URL``).
+Only when motcua signs with its own test PKI (:attr:`Settings.uses_test_pki`: no PKCS#12 file
+and no PKCS#11 token configured).
 The PKI is generated on the first ``up`` with a free loopback port, because that address is
 written into its certificates (OCSP responder, CRL distribution points): every later ``up``
 serves it on the same port.
@@ -42,15 +43,11 @@ def _common_name(agency_name: str) -> str:
     return name
 
 
-def _uses_test_pki(settings: Settings) -> bool:
-    return settings.signer_pkcs12 is None and settings.tsa_url is None
-
-
 SERVICE_DEF = python_http_service(
     "pki",
     "motcua.infra.pki_server",
     lambda s, port: ("--pki-dir", str(s.pki_dir), "--host", LOOPBACK, "--port", str(port)),
     prepare=lambda s: None if ensure_pki(s) else None,
     port=lambda s: urlsplit(ensure_pki(s).services_base_url).port or 80,
-    enabled=_uses_test_pki,
+    enabled=lambda s: s.uses_test_pki,
 )

@@ -29,7 +29,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
 
-from motcua.infra.credentials import StackCredentials
+from motcua.credentials import StackCredentials
 from motcua.infra.ports import LOOPBACK
 from motcua.infra.process import ManagedService, Probe, ServiceSpec, inherited_env
 from motcua.settings import Settings

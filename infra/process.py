@@ -10,6 +10,10 @@ environment, working directory, log file, readiness probe, configuration files, 
 up) for a set of ports; :data:`motcua.infra.stack.SERVICES` lists them.
 
 Linux only (it reads ``/proc``), like the rest of the embedded stack.
+
+Why this module is long (~330 lines): launching, recognising (pid + kernel start time + argv from
+``/proc``), signalling, reaping and socket clean-up of one process are one safety contract: the
+identity check must run before every signal, which is easiest to see, and to keep, in one place.
 """
 
 from __future__ import annotations
@@ -26,8 +30,9 @@ from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
+from motcua.credentials import StackCredentials
 from motcua.errors import ConfigurationError
-from motcua.infra.credentials import StackCredentials, write_private_text
+from motcua.infra.credentials import write_private_text
 from motcua.settings import Settings
 
 Probe = Callable[[], str | None]

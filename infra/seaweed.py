@@ -43,8 +43,8 @@ from pathlib import Path
 import urllib3
 from minio.error import MinioException
 
+from motcua.credentials import StackCredentials
 from motcua.errors import ConfigurationError
-from motcua.infra.credentials import StackCredentials
 from motcua.infra.ports import LOOPBACK
 from motcua.infra.process import ManagedService, Probe, ServiceSpec, inherited_env
 from motcua.settings import Settings

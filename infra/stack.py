@@ -20,25 +20,20 @@ A server is one entry in :data:`SERVICES`; the test PKI's TSA/OCSP/CRL server
 from __future__ import annotations
 
 import fcntl
-import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
+from motcua.credentials import StackCredentials, load_credentials
 from motcua.errors import ConfigurationError
 from motcua.infra import pki_service, prefect_server, seaweed
-from motcua.infra.credentials import (
-    StackCredentials,
-    load_credentials,
-    load_or_create_credentials,
-)
+from motcua.infra.credentials import load_or_create_credentials
 from motcua.infra.ports import LOOPBACK, allocate_ports, port_is_free
-from motcua.infra.prefect_server import python_http_service as python_http_service
 from motcua.infra.process import (
     ManagedService,
     Progress,
@@ -51,9 +46,9 @@ from motcua.infra.process import (
     stop,
     wait_ready,
 )
+from motcua.infra.state import StackInfo, read_state, stack_path, write_state
 from motcua.settings import Settings
 from motcua.storage.s3 import (
-    STACK_FILE,
     EmbeddedS3,
     ObjectLockCheck,
     bucket_names,
@@ -67,28 +62,6 @@ SERVICES: tuple[ManagedService, ...] = (
 )
 
 _REUSE_PROBE_SECONDS = 15.0
-
-
-class StackInfo(BaseModel):
-    """What ``up`` started: exactly the content of ``data_dir/stack.json``."""
-
-    model_config = ConfigDict(frozen=True)
-
-    version: Literal[1] = 1
-    data_dir: Path
-    updated_at: datetime
-    services: dict[str, ServiceRecord]
-    started: tuple[str, ...] = ()  # by the last `up`
-    reused: tuple[str, ...] = ()  # found running by the last `up`
-    s3: EmbeddedS3 | None = None  # read by motcua.storage.s3.make_client
-    buckets: tuple[str, ...] = ()
-    object_lock: ObjectLockCheck | None = None
-    prefect_api_url: str | None = None
-    prefect_ui_url: str | None = None
-    last_ports: dict[str, dict[str, int]] = {}  # kept after `down`: the next `up` reuses them
-
-    def to_json(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
 
 
 class ServiceStatus(BaseModel):
@@ -209,31 +182,6 @@ def status(settings: Settings) -> StackStatus:
         credentials_file=settings.data_dir / "credentials.json" if creds else None,
         identities=creds.masked() if creds else {},
     )
-
-
-def stack_path(settings: Settings) -> Path:
-    return settings.data_dir / STACK_FILE
-
-
-def read_state(settings: Settings) -> StackInfo | None:
-    """The content of ``stack.json``, or None if ``up`` never ran in this data directory."""
-    path = stack_path(settings)
-    try:
-        return StackInfo.model_validate_json(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except ValidationError as exc:
-        raise ConfigurationError(
-            f"{path} is not a stack file motcua can read ({exc.error_count()} problems)",
-            hint="stop the servers it lists by hand, remove the file, run `motcua up`",
-        ) from exc
-
-
-def write_state(settings: Settings, info: StackInfo) -> None:
-    path = stack_path(settings)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(info.model_dump_json(indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def _enabled(settings: Settings) -> list[ManagedService]:

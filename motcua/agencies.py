@@ -14,8 +14,7 @@ from functools import cache
 from importlib.resources import files
 
 from motcua.errors import ConfigurationError
-
-VN_TZ = dt.timezone(dt.timedelta(hours=7), "Asia/Ho_Chi_Minh")
+from motcua.times import vn_date
 
 
 @dataclass(frozen=True)
@@ -51,7 +50,7 @@ def agency_on(agency: str, when: dt.datetime) -> AgencyPeriod:
             f"unknown agency {agency!r}",
             hint=f"MOTCUA_AGENCY must be one of {', '.join(sorted(_registry()))}",
         )
-    day = when.astimezone(VN_TZ).date()
+    day = vn_date(when)
     for period in periods:
         if period.valid_from <= day and (period.valid_to is None or day <= period.valid_to):
             return period

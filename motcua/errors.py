@@ -12,16 +12,35 @@ the ``reason`` field of ``motcua digitize --json``) and a ``hint`` for people th
 
 Library exceptions (Pillow, pypdf, minio, pyHanko) are translated into these at the boundary of
 the module that calls the library, never classified later by matching message strings.
+
+:class:`ExitCode` is the one table of the command line's exit codes (README "Using it"); every
+error class names its own.
 """
 
 from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """What ``motcua`` exits with, the same for every command."""
+
+    OK = 0
+    FAILED = 1
+    """A check failed, or a document waits to be signed."""
+    BAD_INPUT = 2
+    """Bad input: a document was quarantined, or invalid command-line arguments."""
+    CONFIGURATION = 3
+    """Configuration or stack problem; for ``audit verify`` also an unknown dossier or key."""
+    UNDECIDED = 4
+    """``audit verify``: nothing failed, but something could not be decided now."""
 
 
 class MotcuaError(Exception):
     """Base of every error motcua raises on purpose."""
 
     code: str = "error"
-    exit_code: int = 1
+    exit_code: int = ExitCode.FAILED
 
     def __init__(self, message: str, *, hint: str = "", code: str | None = None) -> None:
         super().__init__(message)
@@ -38,7 +57,15 @@ class ConfigurationError(MotcuaError):
     """Settings or the stack are not usable as given; nothing was processed."""
 
     code = "configuration"
-    exit_code = 3
+    exit_code = ExitCode.CONFIGURATION
+
+
+class BadArguments(MotcuaError):
+    """What the command line was given cannot be used (a malformed dossier code, two files with
+    one name); nothing was done."""
+
+    code = "bad_arguments"
+    exit_code = ExitCode.BAD_INPUT
 
 
 class StackNotRunning(ConfigurationError):
@@ -55,7 +82,7 @@ class BadInput(DossierError):
     """A submitted file that cannot be processed as it is. Quarantined, never retried."""
 
     code = "bad_input"
-    exit_code = 2
+    exit_code = ExitCode.BAD_INPUT
 
 
 class EmptyFile(BadInput):

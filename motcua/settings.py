@@ -1,7 +1,13 @@
 """One settings object, built once at the edge (CLI, flow entry) and passed down explicitly.
 
-Values come from arguments, then ``MOTCUA_*`` environment variables, then these defaults; unknown
-``MOTCUA_*`` keys are rejected so that a typo is an error, not a silently ignored setting.
+Values come from arguments, then ``MOTCUA_*`` environment variables, then these defaults. An
+unknown ``MOTCUA_*`` variable is an error naming the closest valid one (pydantic-settings alone
+ignores it): ``MOTCUA_SIGNATURE_LVL=B-LTA`` silently signing at the default level is exactly the
+mistake that must not pass.
+
+The data directory is one place per user, ``~/.motcua`` (as Prefect's ``~/.prefect``), not the
+current folder: every command, run from any folder, then sees the same stack, credentials and
+database. ``MOTCUA_DATA_DIR`` or ``--data-dir`` choose another.
 
 Where the embedded stack is used (the default), S3 endpoint, credentials, the Prefect API URL and
 the test PKI are not settings at all: ``motcua up`` generates them in the data directory and the
@@ -11,19 +17,24 @@ them from there. Setting them here points motcua at production services instead.
 
 from __future__ import annotations
 
+import difflib
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from motcua.errors import ConfigurationError
+
+ENV_PREFIX = "MOTCUA_"
 
 SignatureLevel = Literal["B-B", "B-T", "B-LT", "B-LTA"]
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="MOTCUA_",
+        env_prefix=ENV_PREFIX,
         extra="forbid",
         frozen=True,
         validate_default=True,
@@ -31,7 +42,7 @@ class Settings(BaseSettings):
 
     # --- where things live -------------------------------------------------------------------
     data_dir: Path = Field(
-        default=Path(".motcua"),
+        default_factory=lambda: Path.home() / ".motcua",
         description="Embedded stack state, generated credentials, test PKI, SQLite DB, scratch.",
     )
     database_url: SecretStr | None = Field(
@@ -131,6 +142,12 @@ class Settings(BaseSettings):
         "Sans (fonts-noto-core), else Liberation Sans (fonts-liberation2).",
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_unknown_variables(cls, data: Any) -> Any:
+        check_environment(os.environ)
+        return data
+
     @field_validator("stamp_page")
     @classmethod
     def _stamp_page_not_zero(cls, value: int) -> int:
@@ -176,3 +193,28 @@ class Settings(BaseSettings):
     @property
     def embedded_s3(self) -> bool:
         return self.s3_endpoint is None
+
+    @property
+    def uses_test_pki(self) -> bool:
+        """True when no production key is configured (neither a PKCS#12 file nor a PKCS#11
+        token): documents are then signed by the embedded test PKI's agency signer, whose
+        OCSP/CRL (and, unless ``MOTCUA_TSA_URL`` is set, TSA) the stack serves. The one
+        definition: the signer factory and the stack both ask this."""
+        return self.signer_pkcs12 is None and self.pkcs11_module is None
+
+
+def check_environment(environ: dict[str, str] | os._Environ) -> None:
+    """Refuse an ``MOTCUA_*`` variable that is no setting, naming the closest one that is."""
+    known = [name.upper() for name in Settings.model_fields]
+    unknown = sorted(k for k in environ
+                     if k.upper().startswith(ENV_PREFIX) and k.upper()[len(ENV_PREFIX):] not in known)
+    if unknown:
+        name = unknown[0]
+        (closest,) = difflib.get_close_matches(name.upper()[len(ENV_PREFIX):], known, n=1, cutoff=0)
+        more = f" (and {', '.join(unknown[1:])})" if len(unknown) > 1 else ""
+        raise ConfigurationError(
+            f"unknown setting {name}{more}: no MOTCUA_* variable has that name",
+            hint=f"the closest valid one is {ENV_PREFIX}{closest}; unset {name} or fix its name "
+            "(README, Configuration, lists them all)",
+            code="unknown_setting",
+        )

@@ -26,6 +26,7 @@ validation context warm (platform-notes).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -33,23 +34,42 @@ from pydantic import SecretStr
 
 from motcua.errors import ConfigurationError
 from motcua.settings import Settings, SignatureLevel
-from motcua.signing.pades import (
-    NEEDS_REVOCATION,
-    NEEDS_TSA,
-    AgencySigner,
-    Pkcs12Key,
-    SigningKey,
-    load_trust_roots,
-    revocation_urls,
-)
-from motcua.signing.stamp import StampSpec
+from motcua.signing.agency import AgencySigner
+from motcua.signing.keys import Pkcs12Key, SigningKey, load_trust_roots, revocation_urls
+from motcua.signing.pades import NEEDS_REVOCATION, NEEDS_TSA, redact
+from motcua.signing.stamp import StampSpec, load_stamp_font
+
+
+@dataclass(frozen=True)
+class SigningPlan:
+    """What every document of a run is signed with, resolved and checked once, before any OCR:
+    a wrong passphrase or PIN, a missing TSA for the level, an untrusted chain or a stamp font
+    without Vietnamese glyphs fails the run in a second, not after a dossier's OCR. Plain data
+    (the key itself stays in this module's per-process caches), so tasks can be handed it."""
+
+    level: SignatureLevel
+    signer_subject: str
+    tsa_url: str | None  # without any password it may carry
+    stamp: bool
+
+
+def prepare_signing(settings: Settings) -> SigningPlan:
+    """Resolve the level, open the key (a token logs in here), check the services the level
+    needs and the stamp font; :class:`ConfigurationError` if any of it is wrong."""
+    level = signature_level(settings)
+    signer = agency_signer(settings)
+    if settings.stamp_enabled:
+        load_stamp_font(settings.stamp_font)
+    return SigningPlan(level=level, signer_subject=signer.subject,
+                       tsa_url=redact(signer.tsa_url) if signer.tsa_url else None,
+                       stamp=settings.stamp_enabled)
 
 
 def signature_level(settings: Settings) -> SignatureLevel:
     """The level every document is signed at (recorded with each document)."""
     if settings.signature_level is not None:
         return settings.signature_level
-    if _uses_test_pki(settings):
+    if settings.uses_test_pki:
         return "B-LT"
     if settings.tsa_url is None:
         return "B-B"
@@ -63,7 +83,7 @@ def agency_signer(settings: Settings) -> AgencySigner:
     level = signature_level(settings)
     key = signing_key(settings)
     tsa_url = settings.tsa_url
-    if tsa_url is None and _uses_test_pki(settings) and level in NEEDS_TSA:
+    if tsa_url is None and settings.uses_test_pki and level in NEEDS_TSA:
         tsa_url = _embedded_tsa_url(settings)
     if level in NEEDS_TSA and tsa_url is None:
         raise ConfigurationError(
@@ -72,7 +92,7 @@ def agency_signer(settings: Settings) -> AgencySigner:
         )
     roots: tuple[Path, ...] = ()
     if level in NEEDS_REVOCATION:
-        if not settings.trust_roots and not _uses_test_pki(settings):
+        if not settings.trust_roots and not settings.uses_test_pki:
             raise ConfigurationError(
                 f"MOTCUA_SIGNATURE_LEVEL={level} needs the trust roots of the signer's CA",
                 hint="set MOTCUA_TRUST_ROOTS, or MOTCUA_SIGNATURE_LEVEL=B-T",
@@ -142,10 +162,6 @@ def trust_roots(settings: Settings) -> list[Path]:
     from motcua.signing.pki import load_test_pki
 
     return [load_test_pki(settings.pki_dir).root_cert]
-
-
-def _uses_test_pki(settings: Settings) -> bool:
-    return settings.signer_pkcs12 is None and settings.pkcs11_module is None
 
 
 def _embedded_tsa_url(settings: Settings) -> str:

@@ -3,10 +3,10 @@
 Separate, frozen things, as in pyHanko:
 
 - :class:`SignatureSpec` — *what and how*: level, reason, location (PAdES sub-filter, SHA-256).
-- A :class:`SigningKey` — *where the key lives*: :class:`Pkcs12Key` (a file, parsed once: pyHanko's
-  ``SimpleSigner`` re-parses the key for every raw signature, more than half of a B-B signature's
+- A :class:`~motcua.signing.keys.SigningKey` — *where the key lives*: a PKCS#12 file
+  (:class:`~motcua.signing.keys.Pkcs12Key`, parsed once: pyHanko's ``SimpleSigner`` re-parses the key for every raw signature, more than half of a B-B signature's
   cost) or :class:`motcua.signing.pkcs11.Pkcs11Key` (a USB token or HSM).
-- :class:`AgencySigner` — the key plus the services a level needs: the TSA (B-T and up) and the
+- :class:`~motcua.signing.agency.AgencySigner` — the key plus the services a level needs: the TSA (B-T and up) and the
   trust roots that revocation information is fetched against (B-LT and up).
 - :class:`~motcua.signing.stamp.StampSpec` — the optional visible stamp.
 - :func:`sign_pdf` — one document in, one signed document out, with a :class:`SignResult` whose
@@ -21,11 +21,8 @@ is never degraded: a TSA or OCSP/CRL server that cannot be reached raises
 Threads and event loops: :func:`sign_pdf` is synchronous and runs pyHanko's sync API, which
 starts its own event loop. Call it from a plain thread, never from inside a running loop (there,
 ``await asyncio.to_thread(sign_pdf, ...)``); inside a loop it raises ``RuntimeError`` before any
-work. One :class:`AgencySigner` may be shared by threads: pyHanko's signer, TSA client and
-validation context are made once *per thread* (asn1crypto objects parse lazily and are not
-thread-safe; a TSA client per document costs an extra round trip to size the signature; a
-validation context per document fetches OCSP and CRLs again). The validation context is renewed
-after :data:`REVINFO_REUSE_SECONDS`, so what goes into the DSS is never older than that.
+work. One :class:`~motcua.signing.agency.AgencySigner` may be shared by threads (it keeps
+pyHanko's objects per thread; see :mod:`motcua.signing.agency`).
 """
 
 from __future__ import annotations
@@ -40,9 +37,6 @@ from datetime import datetime
 from io import BytesIO
 from pathlib import Path
 
-from asn1crypto import crl as asn1_crl
-from asn1crypto import ocsp
-from asn1crypto import x509 as asn1_x509
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.metadata.model import VENDOR
@@ -63,16 +57,9 @@ from pyhanko_certvalidator.errors import (
 from motcua.errors import ConfigurationError, CorruptInput, EncryptedInput, SignPending
 from motcua.settings import SignatureLevel
 
-from .agency import REVINFO_REUSE_SECONDS, AgencySigner
-from .cms_info import as_utc, signature_timestamp_time
-from .keys import Pkcs12Key, SigningKey, load_trust_roots, revocation_urls
+from .agency import AgencySigner
+from .levels import read_level
 from .stamp import StampSpec, place_stamp
-
-__all__ = [
-    "LEVELS", "NEEDS_REVOCATION", "NEEDS_TSA", "REVINFO_REUSE_SECONDS", "AgencySigner",
-    "Pkcs12Key", "SignResult", "SignatureSpec", "SigningKey", "load_trust_roots",
-    "revocation_urls", "sign_pdf",
-]
 
 LEVELS: tuple[SignatureLevel, ...] = ("B-B", "B-T", "B-LT", "B-LTA")
 NEEDS_TSA = frozenset({"B-T", "B-LT", "B-LTA"})
@@ -178,8 +165,8 @@ def sign_pdf(
         )
     except TimestampRequestError as exc:
         raise SignPending(
-            f"the time-stamping authority at {_redact(signer.tsa_url)} did not answer: "
-            f"{_redact(str(exc))}",
+            f"the time-stamping authority at {redact(signer.tsa_url)} did not answer: "
+            f"{redact(str(exc))}",
             hint="the document waits in sign_pending and is retried; check that the TSA is up",
         ) from exc
     except (SigningError, PathError, ValidationError) as exc:
@@ -237,19 +224,19 @@ def _translate_validation_failure(exc: BaseException) -> Exception | None:
     why = next((c for c in chain if isinstance(c, (PathError, ValidationError))), None)
     if isinstance(why, InsufficientRevinfoError):
         return SignPending(
-            f"revocation information (OCSP/CRL) could not be fetched: {_redact(str(why))}",
+            f"revocation information (OCSP/CRL) could not be fetched: {redact(str(why))}",
             hint="the document waits in sign_pending and is retried; check that the CA's OCSP "
             "responder and CRL distribution points are reachable",
         )
     if isinstance(why, RevokedError):
         hint = "the agency needs a new certificate; nothing can be signed with this one"
         return ConfigurationError(
-            f"a certificate of the signer's chain is revoked: {_redact(str(why))}", hint=hint
+            f"a certificate of the signer's chain is revoked: {redact(str(why))}", hint=hint
         )
     if isinstance(why, (PathBuildingError, ValidationError)):
         return ConfigurationError(
             f"a certificate the signature relies on (the signer's, the TSA's) cannot be "
-            f"validated: {_redact(str(why))}",
+            f"validated: {redact(str(why))}",
             hint="check MOTCUA_TRUST_ROOTS and the certificates' validity",
         )
     return None
@@ -297,59 +284,24 @@ def _refuse_running_loop() -> None:
 _USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
 
 
-def _redact(text: str | None) -> str:
+def redact(text: str | None) -> str:
     """Drop ``user:password@`` from every URL in ``text`` (messages reach logs and the UI)."""
     return _USERINFO.sub("", text or "")
 
 
 def _describe(signed: bytes, dst: Path, signer: AgencySigner, field_name: str) -> SignResult:
-    """Read the new signature back: the level reported is the level the file carries.
-
-    B-T = a signature timestamp; B-LT = B-T plus revocation information for the signer's
-    certificate in the DSS; B-LTA = B-LT plus a document timestamp after the signature.
-    """
-    reader = PdfFileReader(BytesIO(signed))
-    embedded = reader.embedded_signatures
-    ours = next(s for s in embedded if s.field_name == field_name)
-    ts_time = signature_timestamp_time(ours.signer_info)
-    signing_time = as_utc(ours.self_reported_timestamp)
-    assert signing_time is not None  # pyHanko always writes signingTime
-    level: SignatureLevel = "B-B"
-    if ts_time is not None:
-        level = "B-T"
-        if _dss_covers(reader, asn1_x509.Certificate.load(signer.key.cert_der)):
-            later_ts = any(
-                s.sig_object_type == "/DocTimeStamp" and s.signed_revision > ours.signed_revision
-                for s in embedded
-            )
-            level = "B-LTA" if later_ts else "B-LT"
+    """Read the new signature back: the level reported is the level the file carries."""
+    found = read_level(PdfFileReader(BytesIO(signed)), field_name, signer.key.cert_der)
     return SignResult(
         path=dst,
-        level=level,
+        level=found.level,
         signer_subject=signer.subject,
-        signing_time=signing_time,
-        timestamp_time=ts_time,
+        signing_time=found.signing_time,
+        timestamp_time=found.timestamp_time,
         sha256=hashlib.sha256(signed).hexdigest(),
         size_bytes=len(signed),
         field_name=field_name,
     )
-
-
-def _dss_covers(reader: PdfFileReader, cert: asn1_x509.Certificate) -> bool:
-    """Does the DSS hold an OCSP response about ``cert`` or a CRL from its issuer?"""
-    if "/DSS" not in reader.root:
-        return False
-    dss = reader.root["/DSS"]
-    for ref in dss.get("/OCSPs", ()):
-        response = ocsp.OCSPResponse.load(ref.get_object().data)
-        basic = response["response_bytes"]["response"].parsed
-        for single in basic["tbs_response_data"]["responses"]:
-            if single["cert_id"]["serial_number"].native == cert.serial_number:
-                return True
-    for ref in dss.get("/CRLs", ()):
-        if asn1_crl.CertificateList.load(ref.get_object().data).issuer == cert.issuer:
-            return True
-    return False
 
 
 def _write_atomically(dst: Path, data: bytes) -> None:

@@ -20,6 +20,11 @@ format-1 PKI is refused with a clear error rather than half-supported: regenerat
 
 Generation happens in a staging folder next to ``pki_dir`` that is renamed into place, so a crash
 half-way never leaves a PKI that looks complete, and two processes racing end up sharing one.
+
+Why this module is long (~350 lines): generating, exporting and loading the PKI share the file
+layout above and the staging-then-rename protocol; split apart, each half would have to re-derive
+the layout and the completeness rule (``manifest.json`` last). What the PKI *is* (names,
+profiles, validity) is already apart, in :mod:`motcua.signing.pki_config`.
 """
 
 from __future__ import annotations

@@ -32,7 +32,6 @@ from datetime import datetime
 from functools import cache
 from io import BytesIO
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from fontTools import subset, ttLib
 from fontTools.ttLib import TTLibError
@@ -45,8 +44,8 @@ from pyhanko.sign.fields import SigFieldSpec
 from pyhanko.stamp import TextStampStyle
 
 from motcua.errors import ConfigurationError
+from motcua.times import VN_TZ
 
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 DEFAULT_FONTS = (
     Path("/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf"),
     Path("/usr/share/fonts/truetype/liberation2/LiberationSans-Regular.ttf"),
@@ -90,7 +89,7 @@ class StampSpec:
 
 def format_signing_time(moment: datetime) -> str:
     """``22/11/2026 15:04:05 +07:00``: the Vietnamese date order, in Asia/Ho_Chi_Minh."""
-    local = moment.astimezone(VIETNAM)
+    local = moment.astimezone(VN_TZ)
     offset = local.strftime("%z")
     return local.strftime("%d/%m/%Y %H:%M:%S ") + f"{offset[:3]}:{offset[3:]}"
 
@@ -135,7 +134,7 @@ def place_stamp(
                 f"({x0:g}, {y0:g}) to ({x1:g}, {y1:g}) points",
                 hint="make MOTCUA_STAMP_BOX smaller, or leave it empty for the bottom-right corner",
             )
-    font = _font_bytes(stamp.font or default_font())
+    font = load_stamp_font(stamp.font)
     text_width = box[2] - box[0] - 4 * PADDING - 2
     agency = "\n".join(_wrap(stamp.agency_name, font, text_width))
     return PlacedStamp(
@@ -143,6 +142,12 @@ def place_stamp(
         style=_style(font),
         text_params={"agency": agency},
     )
+
+
+def load_stamp_font(path: Path | None) -> bytes:
+    """The stamp font (``path``, else :func:`default_font`) cut down for embedding, checked for
+    every Vietnamese letter; cached per process. :class:`ConfigurationError` if unusable."""
+    return _font_bytes(path or default_font())
 
 
 def default_font() -> Path:

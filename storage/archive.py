@@ -53,7 +53,7 @@ class StoredObject:
     existed: bool = False
 
 
-def _s3_error(exc: Exception, what: str) -> Exception:
+def s3_error(exc: Exception, what: str) -> Exception:
     """S3 errors that may pass (server down, throttled) retry; the rest are real failures."""
     if isinstance(exc, HTTPError):
         return TransientError(f"S3 unreachable while {what}: {exc}", hint="is the S3 server up?")
@@ -69,9 +69,9 @@ def stat(client: Minio, bucket: str, key: str, version_id: str | None = None) ->
     except S3Error as exc:
         if exc.code in {"NoSuchKey", "NoSuchVersion", "NoSuchObject"}:
             return None
-        raise _s3_error(exc, f"reading {key}") from exc
+        raise s3_error(exc, f"reading {key}") from exc
     except HTTPError as exc:
-        raise _s3_error(exc, f"reading {key}") from exc
+        raise s3_error(exc, f"reading {key}") from exc
     meta = {k.lower(): v for k, v in (info.metadata or {}).items()}
     until = meta.get("x-amz-object-lock-retain-until-date")
     return StoredObject(
@@ -112,7 +112,7 @@ def put_locked(
             metadata=meta, retention=Retention(COMPLIANCE, retain_until),
         )
     except (S3Error, HTTPError) as exc:
-        raise _s3_error(exc, f"archiving {key}") from exc
+        raise s3_error(exc, f"archiving {key}") from exc
     # Confirm before anyone records "archived": the object is there, with our hash and lock.
     stored = stat(client, bucket, key, version_id=result.version_id)
     if stored is None or stored.sha256 != digest or stored.size != len(data):
@@ -132,7 +132,7 @@ def get_bytes(client: Minio, bucket: str, key: str, version_id: str | None = Non
     try:
         response = client.get_object(bucket, key, version_id=version_id)
     except (S3Error, HTTPError) as exc:
-        raise _s3_error(exc, f"downloading {key}") from exc
+        raise s3_error(exc, f"downloading {key}") from exc
     try:
         return response.read()
     finally:
@@ -170,7 +170,7 @@ def put_new_version(
             retention=Retention(COMPLIANCE, retain_until),
         )
     except (S3Error, HTTPError) as exc:
-        raise _s3_error(exc, f"archiving a new version of {key}") from exc
+        raise s3_error(exc, f"archiving a new version of {key}") from exc
     stored = stat(client, bucket, key, version_id=result.version_id)
     if stored is None or stored.sha256 != digest or stored.retention_mode != COMPLIANCE:
         raise ArchiveIntegrityError(f"S3 did not confirm the new version of {key}")

@@ -15,7 +15,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlmodel import create_engine
+from sqlmodel import Session, create_engine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -40,6 +40,12 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def open_session(url: str) -> Session:
+    """A session on the engine for ``url`` whose rows stay readable after commit (no expiry:
+    a step that wrote a row returns it as it is, without reading it back)."""
+    return Session(make_engine(url), expire_on_commit=False)
 
 
 def alembic_config(url: str) -> Config:

@@ -18,8 +18,8 @@ from minio.error import S3Error
 from pydantic import ValidationError
 from urllib3.exceptions import HTTPError
 
-from motcua.dossier import DossierManifest
 from motcua.errors import DossierError, TransientError
+from motcua.manifest import DossierManifest
 
 MANIFEST = "dossier.json"
 

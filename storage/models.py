@@ -5,6 +5,9 @@ Times are stored in UTC (as naive UTC on SQLite, which has no time zones, and co
 aware datetimes on the way out) and shown in Asia/Ho_Chi_Minh by the CLI and the reports.
 Identity is by content: a document is its dossier + the SHA-256 of the submitted file, so
 processing the same dossier twice finds the rows it wrote the first time.
+
+Names say one thing: ``Document.document_id`` is the document's *public* id (it is in archive keys
+and JSON); a column that points at a document row is ``document_pk`` (an integer foreign key).
 """
 
 from __future__ import annotations
@@ -43,10 +46,6 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _when(nullable: bool = False, **kw):
@@ -105,8 +104,9 @@ class Document(SQLModel, table=True):
 class StepEvent(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     dossier_id: int = Field(foreign_key="dossier.id", index=True)
-    document_id: int | None = Field(default=None, foreign_key="document.id", index=True)
-    step: str = Field(max_length=16)  # scan | ocr | assemble | sign | archive | index
+    document_pk: int | None = Field(default=None, foreign_key="document.id", index=True)
+    step: str = Field(max_length=16)
+    # receive | scan | ocr | assemble | sign | archive | index | quarantine | renew
     status: str = Field(max_length=16)  # running | completed | failed | skipped
     attempt: int = 1
     flow_run_id: str | None = Field(default=None, max_length=64)
@@ -117,10 +117,10 @@ class StepEvent(SQLModel, table=True):
 
 
 class DocumentIdentifier(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("document_id", "kind", "value"),)
+    __table_args__ = (UniqueConstraint("document_pk", "kind", "value"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    document_id: int = Field(foreign_key="document.id", index=True)
+    document_pk: int = Field(foreign_key="document.id", index=True)
     kind: str = Field(max_length=32, index=True)  # cccd | dossier_code | document_number | ...
     value: str = Field(max_length=128, index=True)
 
@@ -128,12 +128,12 @@ class DocumentIdentifier(SQLModel, table=True):
 class ReuseEntry(SQLModel, table=True):
     """A paper the state already holds for a subject: the next dossier need not ask for it."""
 
-    __table_args__ = (UniqueConstraint("document_id"),)
+    __table_args__ = (UniqueConstraint("document_pk"),)
 
     id: int | None = Field(default=None, primary_key=True)
     subject_id: str = Field(index=True, max_length=32)  # the applicant's CCCD or tax code
     doc_type: str = Field(index=True, max_length=64)
-    document_id: int = Field(foreign_key="document.id")
+    document_pk: int = Field(foreign_key="document.id")
     archive_key: str = Field(max_length=255)
     valid_from: dt.datetime = _when()
     valid_to: dt.datetime | None = _when(nullable=True)

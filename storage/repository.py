@@ -1,24 +1,31 @@
-"""Queries and writes on the schema. Functions take keyword arguments and never commit: the
-caller owns the transaction, so "document archived + identifiers + reuse entry" is atomic."""
+"""Every row read and write on the schema, in one place.
+
+Functions take the session first and everything else by keyword, and never commit: the caller
+owns the transaction, so "document archived + step completed" or "identifiers + reuse entry +
+indexed" is one atomic change. A step opens one session (:func:`motcua.storage.db.open_session`),
+records its start, does its work, and commits its writes together with its completion.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sqlmodel import Session, col, delete, select
 
 from motcua.agencies import AgencyPeriod
-from motcua.dossier import DossierManifest
-from motcua.extract import Identifier
+from motcua.manifest import DossierManifest
 from motcua.storage.models import (
     Document,
     DocumentIdentifier,
     Dossier,
     ReuseEntry,
     StepEvent,
-    utcnow,
 )
+from motcua.times import utcnow
+
+# --- dossiers --------------------------------------------------------------------------------
 
 
 def get_dossier(session: Session, *, code: str) -> Dossier | None:
@@ -51,10 +58,13 @@ def register_dossier(
     return dossier
 
 
-def get_document(session: Session, *, dossier_id: int, source_sha256: str) -> Document | None:
+# --- documents -------------------------------------------------------------------------------
+
+
+def get_document(session: Session, *, dossier_pk: int, source_sha256: str) -> Document | None:
     return session.exec(
         select(Document).where(
-            Document.dossier_id == dossier_id, Document.source_sha256 == source_sha256
+            Document.dossier_id == dossier_pk, Document.source_sha256 == source_sha256
         )
     ).first()
 
@@ -63,49 +73,210 @@ def get_document_by_key(session: Session, *, archive_key: str) -> Document | Non
     return session.exec(select(Document).where(Document.archive_key == archive_key)).first()
 
 
+def archived_documents(session: Session, *, dossier_pk: int | None = None) -> list[Document]:
+    """Archived documents, oldest first; of one dossier if ``dossier_pk`` is given."""
+    stmt = select(Document).where(Document.status == "archived")
+    if dossier_pk is not None:
+        stmt = stmt.where(Document.dossier_id == dossier_pk)
+    return list(session.exec(stmt.order_by(col(Document.id))))
+
+
+def add_document(
+    session: Session,
+    *,
+    dossier_pk: int,
+    document_id: str,
+    source_name: str,
+    source_sha256: str,
+    source_bytes: int,
+    kind: str,
+    doc_type: str,
+    title: str | None,
+) -> Document:
+    """A new document row (flushed, so it has its key). Two runs adding the same file of a
+    dossier at once: the second gets an ``IntegrityError`` at commit (the unique constraint on
+    dossier + content decides) and should read the first one's row."""
+    now = utcnow()
+    row = Document(
+        dossier_id=dossier_pk, document_id=document_id, source_name=source_name,
+        source_sha256=source_sha256, source_bytes=source_bytes, kind=kind, doc_type=doc_type,
+        title=title, created_at=now, updated_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+@dataclass(frozen=True)
+class ArchivedFacts:
+    """What the archive step learned, recorded on the document row in one write."""
+
+    media_type: str
+    pages: int
+    ocr_confidence: float | None
+    flags: str
+    signature_level: str
+    signer: str
+    signed_at: dt.datetime
+    archive_key: str
+    version_id: str | None
+    sha256: str | None
+    size_bytes: int
+    retain_until: dt.datetime | None
+
+
+def mark_archived(session: Session, *, document_pk: int, facts: ArchivedFacts) -> Document:
+    row = _document(session, document_pk)
+    row.status = "archived"
+    row.media_type, row.pages, row.ocr_confidence = facts.media_type, facts.pages, facts.ocr_confidence
+    row.flags = facts.flags[:255]
+    row.signature_level, row.signer, row.signed_at = (
+        facts.signature_level, facts.signer[:255], facts.signed_at)
+    row.archive_key, row.archive_version_id = facts.archive_key, facts.version_id
+    row.sha256, row.size_bytes, row.retain_until = facts.sha256, facts.size_bytes, facts.retain_until
+    row.reason_code = row.reason = None
+    return _touched(session, row)
+
+
+def mark_quarantined(
+    session: Session, *, document_pk: int, code: str, reason: str, quarantine_key: str
+) -> Document:
+    row = _document(session, document_pk)
+    row.status, row.reason_code, row.reason = "quarantined", code, reason[:2000]
+    row.quarantine_key = quarantine_key
+    return _touched(session, row)
+
+
+def mark_sign_pending(session: Session, *, document_pk: int, code: str, reason: str) -> Document:
+    row = _document(session, document_pk)
+    row.status, row.reason_code, row.reason = "sign_pending", code, reason[:2000]
+    return _touched(session, row)
+
+
+def mark_indexed(
+    session: Session,
+    *,
+    document_pk: int,
+    doc_type: str,
+    identifiers: Iterable[tuple[str, str]],
+    reuse_subject: str | None,
+) -> tuple[Document, int]:
+    """Record the document's type and identifiers (``(kind, value)`` pairs, replacing earlier
+    ones), and, for an archived document of a known applicant, its reuse entry. Returns the row
+    and the number of identifiers."""
+    row = _document(session, document_pk)
+    session.exec(delete(DocumentIdentifier).where(DocumentIdentifier.document_pk == document_pk))
+    pairs = sorted(set(identifiers))
+    session.add_all(DocumentIdentifier(document_pk=document_pk, kind=k, value=v) for k, v in pairs)
+    row.doc_type = doc_type
+    if reuse_subject and row.archive_key:
+        _upsert_reuse_entry(session, row=row, subject_id=reuse_subject)
+    row = _touched(session, row)
+    row.indexed_at = row.updated_at
+    session.add(row)
+    session.flush()
+    return row, len(pairs)
+
+
+def forget_index(session: Session, *, document_pk: int) -> None:
+    """Undo :func:`mark_indexed` (identifiers gone, ``indexed_at`` empty): what a run that
+    stopped between archive and index leaves, so the next run indexes the document again."""
+    row = _document(session, document_pk)
+    session.exec(delete(DocumentIdentifier).where(DocumentIdentifier.document_pk == document_pk))
+    row.indexed_at = None
+    session.add(row)
+    session.flush()
+
+
+def record_renewal(
+    session: Session,
+    *,
+    document_pk: int,
+    sha256: str | None,
+    size_bytes: int,
+    version_id: str | None,
+    retain_until: dt.datetime | None,
+    started_at: dt.datetime,
+) -> Document:
+    """A renewed B-LTA timestamp is the archived object's new version: the row follows it, and
+    a ``renew`` step event says when."""
+    row = _document(session, document_pk)
+    row.sha256, row.size_bytes = sha256, size_bytes
+    row.archive_version_id, row.retain_until = version_id, retain_until
+    row = _touched(session, row)
+    session.add(StepEvent(dossier_id=row.dossier_id, document_pk=row.id, step="renew",
+                          status="completed", started_at=started_at, finished_at=utcnow()))
+    session.flush()
+    return row
+
+
+def _upsert_reuse_entry(session: Session, *, row: Document, subject_id: str) -> ReuseEntry:
+    entry = session.exec(select(ReuseEntry).where(ReuseEntry.document_pk == row.id)).first()
+    if entry is None:
+        entry = ReuseEntry(
+            subject_id=subject_id, doc_type=row.doc_type, document_pk=row.id,
+            archive_key=row.archive_key, valid_from=row.signed_at or utcnow(),
+            created_at=utcnow(),
+        )
+    else:
+        entry.subject_id, entry.doc_type, entry.archive_key = (
+            subject_id, row.doc_type, row.archive_key)
+    session.add(entry)
+    return entry
+
+
+def _document(session: Session, pk: int) -> Document:
+    row = session.get(Document, pk)
+    if row is None:
+        raise LookupError(f"no document row {pk}")
+    return row
+
+
+def _touched(session: Session, row: Document) -> Document:
+    row.updated_at = utcnow()
+    session.add(row)
+    session.flush()
+    return row
+
+
+# --- step events -----------------------------------------------------------------------------
+
+
+def start_step(
+    session: Session,
+    *,
+    dossier_pk: int,
+    document_pk: int | None,
+    step: str,
+    attempt: int,
+    flow_run_id: str | None,
+    task_run_id: str | None,
+    started_at: dt.datetime | None = None,
+) -> StepEvent:
+    """A ``running`` event (started now unless ``started_at`` says when), flushed so that it
+    has its key."""
+    event = StepEvent(
+        dossier_id=dossier_pk, document_pk=document_pk, step=step, status="running",
+        attempt=attempt, flow_run_id=flow_run_id, task_run_id=task_run_id,
+        started_at=started_at or utcnow(),
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def finish_step(session: Session, *, event: StepEvent, status: str, error: str | None = None) -> StepEvent:
+    event.status, event.error, event.finished_at = status, (error or None) and error[:2000], utcnow()
+    session.add(event)
+    session.flush()
+    return event
+
+
 def steps_of(session: Session, *, document_pk: int) -> list[StepEvent]:
     return list(
         session.exec(
             select(StepEvent)
-            .where(StepEvent.document_id == document_pk)
+            .where(StepEvent.document_pk == document_pk)
             .order_by(col(StepEvent.started_at), col(StepEvent.id))
         )
     )
-
-
-def replace_identifiers(
-    session: Session, *, document_pk: int, identifiers: Iterable[Identifier]
-) -> int:
-    session.exec(delete(DocumentIdentifier).where(DocumentIdentifier.document_id == document_pk))
-    rows = [
-        DocumentIdentifier(document_id=document_pk, kind=i.kind, value=i.value)
-        for i in sorted(set(identifiers))
-    ]
-    session.add_all(rows)
-    return len(rows)
-
-
-def upsert_reuse_entry(
-    session: Session,
-    *,
-    subject_id: str,
-    doc_type: str,
-    document_pk: int,
-    archive_key: str,
-    valid_from: dt.datetime,
-) -> ReuseEntry:
-    entry = session.exec(select(ReuseEntry).where(ReuseEntry.document_id == document_pk)).first()
-    if entry is None:
-        entry = ReuseEntry(
-            subject_id=subject_id,
-            doc_type=doc_type,
-            document_id=document_pk,
-            archive_key=archive_key,
-            valid_from=valid_from,
-            created_at=utcnow(),
-        )
-        session.add(entry)
-    else:
-        entry.subject_id, entry.doc_type, entry.archive_key = subject_id, doc_type, archive_key
-    session.flush()
-    return entry

@@ -32,9 +32,8 @@ from minio.objectlockconfig import DAYS, ObjectLockConfig
 from minio.retention import COMPLIANCE, Retention
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from motcua.credentials import Identity, S3Credentials, load_credentials
 from motcua.errors import ConfigurationError, StackNotRunning
-from motcua.infra.credentials import Identity as Identity
-from motcua.infra.credentials import S3Credentials, load_credentials
 from motcua.settings import Settings
 
 STACK_FILE = "stack.json"
@@ -77,7 +76,7 @@ class ObjectLockCheck(BaseModel):
 
 
 def make_client(settings: Settings, identity: Identity) -> Minio:
-    """A client acting as ``identity`` (see :mod:`motcua.infra.credentials` for what each may do)."""
+    """A client acting as ``identity`` (see :mod:`motcua.credentials` for what each may do)."""
     if settings.s3_endpoint is not None:
         if settings.s3_access_key is None or settings.s3_secret_key is None:
             raise ConfigurationError(

@@ -14,21 +14,20 @@ import json
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from sqlmodel import Session
 
+from motcua.core.ocr import PageText
+from motcua.core.scan import ScannedDocument
 from motcua.errors import ArchiveIntegrityError
-from motcua.ocr import PageText
-from motcua.scan import ScannedDocument
 from motcua.settings import Settings
 from motcua.signing.factory import trust_roots
 from motcua.signing.pades import SignResult
 from motcua.signing.verify import verify_pdf
 from motcua.storage import archive, repository
-from motcua.storage.db import make_engine
-from motcua.storage.models import Document, utcnow
+from motcua.storage.models import Document
 from motcua.storage.s3 import make_client
 from motcua.tasks.context import DocumentRef, recorded_step
 from motcua.tasks.policies import IO_RETRY_DELAYS, retry_only_transient
+from motcua.times import utcnow
 
 
 def document_text(texts: list[PageText]) -> str:
@@ -93,8 +92,7 @@ def archive_step(settings: Settings, doc: DocumentRef, scanned: ScannedDocument,
         dossier_code=doc.dossier.code, document_id=doc.document_id,
     )
     retain_until = utcnow() + dt.timedelta(days=settings.archive_retention_days)
-    engine = make_engine(settings.db_url)
-    with recorded_step(settings, doc, "archive"):
+    with recorded_step(settings, doc, "archive") as step:
         pdf = archive.put_locked(client, bucket, keys.pdf, signed.path.read_bytes(),
                                  content_type="application/pdf", retain_until=retain_until,
                                  metadata={"dossier": doc.dossier.code, "document": doc.document_id})
@@ -103,31 +101,21 @@ def archive_step(settings: Settings, doc: DocumentRef, scanned: ScannedDocument,
         text = document_text(texts).encode()
         txt = archive.put_locked(client, bucket, keys.txt, text, content_type="text/plain; charset=utf-8",
                                  retain_until=retain_until)
-        with Session(engine) as session:
-            steps = repository.steps_of(session, document_pk=doc.pk)
+        steps = repository.steps_of(step.session, document_pk=doc.pk)
         body = _manifest(doc, scanned, texts, signed, pdf, keys, txt.sha256 or hashlib.sha256(text).hexdigest(),
                          pdf.retain_until or retain_until, steps)
         archive.put_locked(client, bucket, keys.manifest, body, content_type="application/json",
                            retain_until=retain_until)
         confs = [t.confidence for t in texts if t.confidence is not None]
-        with Session(engine) as session:
-            row = session.get(Document, doc.pk)
-            row.status = "archived"
-            row.media_type = scanned.media_type
-            row.pages = len(scanned.pages)
-            row.ocr_confidence = round(sum(confs) / len(confs), 2) if confs else None
-            row.flags = ",".join(scanned.flags)[:255]
-            row.signature_level, row.signer, row.signed_at = signed.level, signed.signer_subject[:255], signed.signing_time
-            row.archive_key, row.archive_version_id = keys.pdf, pdf.version_id
-            # The hash of what S3 holds: ours, or the one a crashed earlier run already wrote.
-            row.sha256, row.size_bytes = pdf.sha256, pdf.size
-            row.retain_until = pdf.retain_until
-            row.reason_code = row.reason = None
-            row.updated_at = utcnow()
-            session.add(row)
-            session.commit()
-            session.refresh(row)
-            session.expunge(row)
+        row = repository.mark_archived(step.session, document_pk=doc.pk, facts=repository.ArchivedFacts(
+            media_type=scanned.media_type, pages=len(scanned.pages),
+            ocr_confidence=round(sum(confs) / len(confs), 2) if confs else None,
+            flags=",".join(scanned.flags), signature_level=signed.level,
+            signer=signed.signer_subject, signed_at=signed.signing_time,
+            archive_key=keys.pdf, version_id=pdf.version_id,
+            # the hash of what S3 holds: ours, or the one a crashed earlier run already wrote
+            sha256=pdf.sha256, size_bytes=pdf.size, retain_until=pdf.retain_until,
+        ))
     get_run_logger().info("%s: archived at %s%s", doc.source_name, keys.pdf,
                           " (already there)" if pdf.existed else "")
     return row

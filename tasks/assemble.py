@@ -5,12 +5,12 @@ from __future__ import annotations
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from motcua.assemble import AssembledPdf, assemble_pdf
-from motcua.ocr import PageText
-from motcua.scan import ScannedDocument
+from motcua.core.assemble import AssembledPdf, assemble_pdf
+from motcua.core.ocr import PageText
+from motcua.core.scan import ScannedDocument
 from motcua.settings import Settings
-from motcua.storage.models import utcnow
 from motcua.tasks.context import DocumentRef, recorded_step
+from motcua.times import utcnow
 
 
 @task(name="assemble", task_run_name="assemble/{doc.source_name}", cache_policy=NO_CACHE)

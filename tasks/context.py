@@ -1,10 +1,14 @@
 """What the digitization tasks hand each other, and how each step is recorded.
 
-Tasks pass small frozen references (database ids, object keys, local paths in the run's work
+Tasks pass small frozen references (database keys, object keys, local paths in the run's work
 folder), never file contents: Prefect keeps task inputs and results in memory and shows them in
-the UI. Every step records a :class:`~motcua.storage.models.StepEvent` (UTC start and finish,
-status, attempt, flow and task run ids, error) in its own short transaction, so the event survives
-whatever the step does next.
+the UI.
+
+Every step runs inside :func:`recorded_step`: **one** database session for the whole step. The
+``running`` :class:`~motcua.storage.models.StepEvent` is committed first (so an operator sees the
+step while it runs, and the event survives a crash); the step's own writes then go through the
+same session and are committed together with the ``completed`` event, atomically. A step that
+raises rolls its writes back and commits a ``failed`` event with the error.
 """
 
 from __future__ import annotations
@@ -19,8 +23,10 @@ from prefect.runtime import flow_run, task_run
 from sqlmodel import Session
 
 from motcua.settings import Settings
-from motcua.storage.db import make_engine
-from motcua.storage.models import StepEvent, utcnow
+from motcua.storage import repository
+from motcua.storage.db import open_session
+from motcua.storage.models import StepEvent
+from motcua.times import vn_date
 
 
 @dataclass(frozen=True)
@@ -34,15 +40,14 @@ class DossierRef:
 
     @property
     def year(self) -> int:
-        from motcua.agencies import VN_TZ
-
-        return self.received_at.astimezone(VN_TZ).year
+        """The year of reception in Vietnam: the archive key's ``yyyy``."""
+        return vn_date(self.received_at).year
 
 
 @dataclass(frozen=True)
 class DocumentRef:
     pk: int
-    document_id: str
+    document_id: str  # the public id, used in archive keys
     dossier: DossierRef
     source_key: str  # intake object key
     source_name: str
@@ -54,36 +59,37 @@ class DocumentRef:
     work_dir: Path
 
 
+@dataclass(frozen=True)
+class StepRecord:
+    """The step's session (for its own writes, committed with its completion) and its event."""
+
+    session: Session
+    event: StepEvent
+
+
+def run_ids() -> tuple[int, str | None, str | None]:
+    """(attempt, flow run id, task run id) of the calling Prefect task, for a step event."""
+    return (task_run.run_count or 1, str(flow_run.id) if flow_run.id else None,
+            str(task_run.id) if task_run.id else None)
+
+
 @contextmanager
-def recorded_step(settings: Settings, doc: DocumentRef, step: str) -> Iterator[StepEvent]:
-    """Record ``step`` for ``doc``: a running event now, completed or failed when done."""
-    engine = make_engine(settings.db_url)
-    event = StepEvent(
-        dossier_id=doc.dossier.pk,
-        document_id=doc.pk,
-        step=step,
-        status="running",
-        attempt=task_run.run_count or 1,
-        flow_run_id=str(flow_run.id) if flow_run.id else None,
-        task_run_id=str(task_run.id) if task_run.id else None,
-        started_at=utcnow(),
-    )
-    with Session(engine) as session:
-        session.add(event)
+def recorded_step(settings: Settings, doc: DocumentRef, step: str) -> Iterator[StepRecord]:
+    """Run ``step`` for ``doc`` in one session, recorded as a step event (see the module)."""
+    attempt, flow_id, task_id = run_ids()
+    with open_session(settings.db_url) as session:
+        event = repository.start_step(
+            session, dossier_pk=doc.dossier.pk, document_pk=doc.pk, step=step, attempt=attempt,
+            flow_run_id=flow_id, task_run_id=task_id,
+        )
         session.commit()
-        session.refresh(event)
-    try:
-        yield event
-    except BaseException as exc:
-        _finish(engine, event.id, "failed", f"{type(exc).__name__}: {exc}"[:2000])
-        raise
-    _finish(engine, event.id, "completed", None)
-
-
-def _finish(engine, event_id: int | None, status: str, error: str | None) -> None:
-    with Session(engine) as session:
-        row = session.get(StepEvent, event_id)
-        if row is not None:
-            row.status, row.error, row.finished_at = status, error, utcnow()
-            session.add(row)
+        try:
+            yield StepRecord(session, event)
+        except BaseException as exc:
+            session.rollback()
+            repository.finish_step(session, event=event, status="failed",
+                                   error=f"{type(exc).__name__}: {exc}")
             session.commit()
+            raise
+        repository.finish_step(session, event=event, status="completed")
+        session.commit()

@@ -5,8 +5,8 @@ from __future__ import annotations
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from motcua.ocr import OcrOptions, PageText, ocr_pages
-from motcua.scan import ScannedDocument
+from motcua.core.ocr import OcrOptions, PageText, ocr_pages
+from motcua.core.scan import ScannedDocument
 from motcua.settings import Settings
 from motcua.tasks.context import DocumentRef, recorded_step
 

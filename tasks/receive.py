@@ -8,25 +8,27 @@ import hashlib
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
 
 from motcua.agencies import agency_on
-from motcua.decode import sha256_file
-from motcua.dossier import DocumentEntry
+from motcua.core.decode import sha256_file
+from motcua.manifest import DocumentEntry
 from motcua.settings import Settings
 from motcua.storage import intake, repository
-from motcua.storage.db import make_engine
-from motcua.storage.models import Document, utcnow
+from motcua.storage.db import migrate, open_session
+from motcua.storage.models import Document
 from motcua.storage.s3 import make_client
-from motcua.tasks.context import DocumentRef, DossierRef
+from motcua.tasks.context import DocumentRef, DossierRef, run_ids
 from motcua.tasks.policies import IO_RETRY_DELAYS, retry_only_transient
 from motcua.text import clean
+from motcua.times import utcnow
 
 
 @task(name="register-dossier", cache_policy=NO_CACHE, retries=3,
       retry_delay_seconds=IO_RETRY_DELAYS, retry_condition_fn=retry_only_transient)
 def register_dossier(settings: Settings, code: str) -> tuple[DossierRef, list[intake.IntakeObject], dict[str, DocumentEntry]]:
-    """Read the intake folder's manifest and list; create the dossier row the first time."""
+    """Bring the database to the current schema (once per process), read the intake folder's
+    manifest and list, create the dossier row the first time."""
+    migrate(settings.db_url)
     client = make_client(settings, "pipeline")
     manifest = intake.read_manifest(client, settings.intake_bucket, code)
     objects = intake.list_dossier(client, settings.intake_bucket, code)
@@ -34,7 +36,7 @@ def register_dossier(settings: Settings, code: str) -> tuple[DossierRef, list[in
     if received_at.tzinfo is None:
         received_at = received_at.replace(tzinfo=dt.UTC)
     agency = agency_on(settings.agency, received_at)
-    with Session(make_engine(settings.db_url)) as session:
+    with open_session(settings.db_url) as session:
         row = repository.register_dossier(
             session, manifest=manifest, agency=agency, received_at=received_at
         )
@@ -51,35 +53,22 @@ def register_dossier(settings: Settings, code: str) -> tuple[DossierRef, list[in
       retry_delay_seconds=IO_RETRY_DELAYS, retry_condition_fn=retry_only_transient)
 def receive_document(settings: Settings, dossier: DossierRef, obj: intake.IntakeObject,
                      entry: DocumentEntry | None) -> tuple[DocumentRef, Document]:
-    """Download one submission and find or create its document row (identity = content)."""
+    """Download one submission and find or create its document row (identity = content); the
+    ``receive`` step event records it."""
+    started = utcnow()
     client = make_client(settings, "pipeline")
     work = settings.work_dir / dossier.code
     local = intake.download(client, settings.intake_bucket, obj.key, work / "intake" / obj.name)
     digest = sha256_file(local)
-    # Identity is content *within the dossier*: the same certificate handed in with two dossiers
-    # is two documents, archived under each dossier's own key.
-    document_id = hashlib.sha256(f"{dossier.code}\n{digest}".encode()).hexdigest()[:20]
     name = clean(obj.name)
-    with Session(make_engine(settings.db_url)) as session:
-        row = repository.get_document(session, dossier_id=dossier.pk, source_sha256=digest)
-        if row is None:
-            now = utcnow()
-            row = Document(
-                dossier_id=dossier.pk, document_id=document_id, source_name=name,
-                source_sha256=digest, source_bytes=local.stat().st_size,
-                kind=entry.kind if entry else "component",
-                doc_type=(entry.type if entry and entry.type else "khac"),
-                title=entry.title if entry else None, created_at=now, updated_at=now,
-            )
-            session.add(row)
-            try:
-                session.commit()
-            except IntegrityError:  # another run registered the same file a moment ago
-                session.rollback()
-                row = repository.get_document(session, dossier_id=dossier.pk, source_sha256=digest)
-                if row is None:
-                    raise
-            session.refresh(row)
+    with open_session(settings.db_url) as session:
+        row = _find_or_add(session, dossier, digest, name, local.stat().st_size, entry)
+        attempt, flow_id, task_id = run_ids()
+        event = repository.start_step(
+            session, dossier_pk=dossier.pk, document_pk=row.id, step="receive", attempt=attempt,
+            flow_run_id=flow_id, task_run_id=task_id, started_at=started)
+        repository.finish_step(session, event=event, status="completed")
+        session.commit()
         session.expunge(row)
     ref = DocumentRef(
         pk=row.id, document_id=row.document_id, dossier=dossier, source_key=obj.key,
@@ -88,6 +77,30 @@ def receive_document(settings: Settings, dossier: DossierRef, obj: intake.Intake
         title=entry.title if entry else None, work_dir=work / row.document_id,
     )
     return ref, row
+
+
+def _find_or_add(session, dossier: DossierRef, digest: str, name: str, size: int,
+                 entry: DocumentEntry | None) -> Document:
+    row = repository.get_document(session, dossier_pk=dossier.pk, source_sha256=digest)
+    if row is not None:
+        return row
+    # Identity is content *within the dossier*: the same certificate handed in with two dossiers
+    # is two documents, archived under each dossier's own key.
+    document_id = hashlib.sha256(f"{dossier.code}\n{digest}".encode()).hexdigest()[:20]
+    try:
+        row = repository.add_document(
+            session, dossier_pk=dossier.pk, document_id=document_id, source_name=name,
+            source_sha256=digest, source_bytes=size, kind=entry.kind if entry else "component",
+            doc_type=entry.type if entry and entry.type else "khac",
+            title=entry.title if entry else None,
+        )
+        session.commit()
+    except IntegrityError:  # another run registered the same file a moment ago
+        session.rollback()
+        row = repository.get_document(session, dossier_pk=dossier.pk, source_sha256=digest)
+        if row is None:
+            raise
+    return row
 
 
 @task(name="clear-intake", cache_policy=NO_CACHE, retries=3,

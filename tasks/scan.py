@@ -5,7 +5,7 @@ from __future__ import annotations
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from motcua.scan import ScannedDocument, ScanOptions, scan_document
+from motcua.core.scan import ScannedDocument, ScanOptions, scan_document
 from motcua.settings import Settings
 from motcua.tasks.context import DocumentRef, recorded_step
 

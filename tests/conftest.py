@@ -3,7 +3,12 @@
 Fixtures that start real servers live in ``tests/fixtures/`` (one module per part of the stack)
 and are registered here; every server binds to 127.0.0.1 on a free port and is stopped by its
 fixture.
+
+Every test that needs one of those servers (directly or through another fixture) is marked
+``stack`` here, so the tests of the pure parts run alone in seconds: ``pytest -m "not stack"``.
 """
+
+import pytest
 
 pytest_plugins = [
     "tests.fixtures.pki",
@@ -11,3 +16,11 @@ pytest_plugins = [
     "tests.fixtures.postgres",
     "tests.fixtures.softhsm",
 ]
+
+SERVER_FIXTURES = frozenset({"stack_settings", "stack_info", "pki_service", "postgres_url"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.stack)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from motcua.render import Line, RenderedPage, render_page
-from motcua.samples import plan_paragraphs
+from motcua.samples.documents import plan_paragraphs
+from motcua.samples.render import Line, RenderedPage, render_page
 
 
 def body_page(dpi: int = 300, *, start: int = 10, paragraphs: int = 8) -> RenderedPage:

@@ -35,8 +35,8 @@ from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko.sign.validation.dss import DocumentSecurityStore
 from sqlmodel import Session
 
-from motcua.audit import audit
 from motcua.errors import ConfigurationError
+from motcua.services.audit import audit
 from motcua.settings import Settings
 from motcua.signing.pki import TestPki, load_test_pki
 from motcua.signing.pki_config import EXPIRED_SIGNER, REVOKED_SIGNER, TEST_ORGANIZATION

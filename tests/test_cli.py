@@ -5,14 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from motcua import render
-from motcua.samples import decision
+from motcua.samples import render
+from motcua.samples.documents import decision
 
 MOTCUA = str(Path(sys.executable).with_name("motcua"))
 
@@ -82,12 +83,51 @@ def test_audit_verify_cli_exit_0_when_all_holds(stack_settings, cli_dossier):
 
 
 def test_bad_arguments_get_clear_errors(stack_settings, tmp_path):
+    """Invalid arguments exit 2, whatever is wrong, with the whole message: never a framed box
+    cut to the terminal's width, however long the path."""
     f = tmp_path / "a.png"
     f.write_bytes(b"x")
     bad_code = motcua(stack_settings, "digitize", str(f), "--dossier", "có dấu?")
-    assert bad_code.returncode == 3 and "not a dossier code" in bad_code.stderr
-    missing = motcua(stack_settings, "digitize", str(tmp_path / "nope.png"), "--dossier", "X-1")
-    assert missing.returncode == 2 and "does not exist" in missing.stderr
+    assert bad_code.returncode == 2 and "'có dấu?' is not a dossier code" in bad_code.stderr
+    deep = tmp_path.joinpath(*["thư-mục-rất-dài-" + "x" * 40] * 4)
+    missing = motcua(stack_settings, "digitize", str(deep / "nope.png"), "--dossier", "X-1")
+    assert missing.returncode == 2, missing.stderr
+    assert f"{deep / 'nope.png'}' does not exist" in missing.stderr and "…" not in missing.stderr
+    other = tmp_path / "other"
+    other.mkdir()
+    twin = other / "a.png"
+    twin.write_bytes(b"y")
+    same_name = motcua(stack_settings, "digitize", str(f), str(twin), "--dossier", "X-2")
+    assert same_name.returncode == 2 and "two files have the same name: a.png" in same_name.stderr
+    unknown = motcua(stack_settings, "frobnicate")
+    assert unknown.returncode == 2 and "No such command 'frobnicate'" in unknown.stderr
+
+
+def test_an_unknown_setting_stops_every_command(stack_settings, tmp_path):
+    env = {**os.environ, "MOTCUA_SIGNATURE_LVL": "B-LTA"}
+    for args in (("status",), ("down", "--json"), ("samples", str(tmp_path))):
+        proc = subprocess.run([MOTCUA, "--data-dir", str(stack_settings.data_dir), *args],
+                              capture_output=True, text=True, env=env, timeout=120)
+        assert proc.returncode == 3, (args, proc.stdout, proc.stderr)
+        assert "unknown setting MOTCUA_SIGNATURE_LVL" in proc.stderr + proc.stdout
+        assert "MOTCUA_SIGNATURE_LEVEL" in proc.stderr + proc.stdout
+    assert list(tmp_path.iterdir()) == []  # nothing was done
+    running = motcua(stack_settings, "status", "--json")  # and the stack was not stopped
+    assert running.returncode == 0 and json.loads(running.stdout)["running"]
+
+
+def test_every_folder_sees_the_same_data_directory(tmp_path):
+    """No data dir given: one place per user (~/.motcua), whatever the current folder."""
+    home = tmp_path / "home"
+    env = {k: v for k, v in os.environ.items() if k != "MOTCUA_DATA_DIR"} | {"HOME": str(home)}
+    seen = set()
+    for folder in (tmp_path / "a", tmp_path / "b" / "c"):
+        folder.mkdir(parents=True)
+        proc = subprocess.run([MOTCUA, "status", "--json"], capture_output=True, text=True,
+                              env=env, cwd=folder, timeout=120)
+        assert proc.returncode == 1, proc.stderr  # nothing runs there yet
+        seen.add(json.loads(proc.stdout)["data_dir"])
+    assert seen == {str(home / ".motcua")}
 
 
 def test_status_and_up_json_never_show_secrets(stack_settings):

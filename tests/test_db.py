@@ -11,10 +11,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from motcua.agencies import agency_on
-from motcua.dossier import DossierManifest
+from motcua.manifest import DossierManifest
 from motcua.storage import repository
 from motcua.storage.db import make_engine, migrate
-from motcua.storage.models import Document, StepEvent, metadata, utcnow
+from motcua.storage.models import Document, StepEvent, metadata
+from motcua.times import utcnow
 
 
 def test_migrations_match_the_models(tmp_path):

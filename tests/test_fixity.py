@@ -9,10 +9,10 @@ import hashlib
 import io
 import json
 
-from motcua import render
-from motcua.audit import audit
-from motcua.run import digitize_files, run_fixity
-from motcua.samples import application_form
+from motcua.flows.launch import digitize_files, run_fixity
+from motcua.samples import render
+from motcua.samples.documents import application_form
+from motcua.services.audit import audit
 from motcua.signing.renewal import timestamp_chain
 from motcua.storage import archive
 from motcua.storage.s3 import make_client

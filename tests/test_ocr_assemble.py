@@ -11,11 +11,11 @@ from collections import Counter
 import pytest
 from pypdf import PdfReader
 
-from motcua import render
-from motcua.assemble import assemble_pdf
-from motcua.ocr import OcrOptions, check_tesseract, ocr_pages
-from motcua.quality import character_error_rate
-from motcua.scan import ScanOptions, scan_document
+from motcua.core.assemble import assemble_pdf
+from motcua.core.ocr import OcrOptions, check_tesseract, ocr_pages
+from motcua.core.quality import character_error_rate
+from motcua.core.scan import ScanOptions, scan_document
+from motcua.samples import render
 from tests.pages import body_page
 
 SCAN = ScanOptions(max_file_bytes=50 * 2**20, max_pages=20, max_page_pixels=100_000_000,

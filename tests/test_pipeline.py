@@ -20,12 +20,13 @@ import pytest
 from pypdf import PdfWriter
 from sqlmodel import Session, func, select
 
-from motcua import render
-from motcua.agencies import VN_TZ, agency_on
-from motcua.audit import audit
-from motcua.quality import character_error_rate
-from motcua.run import digitize_files, prefect_api_url
-from motcua.samples import application_form, certificate
+from motcua.agencies import agency_on
+from motcua.core.quality import character_error_rate
+from motcua.flows.launch import digitize_files
+from motcua.infra.state import prefect_api_url
+from motcua.samples import render
+from motcua.samples.documents import application_form, certificate
+from motcua.services.audit import audit
 from motcua.settings import Settings
 from motcua.signing.factory import trust_roots
 from motcua.signing.verify import verify_pdf
@@ -33,6 +34,7 @@ from motcua.storage import archive
 from motcua.storage.db import make_engine
 from motcua.storage.models import Document, DocumentIdentifier, ReuseEntry, StepEvent
 from motcua.storage.s3 import make_client
+from motcua.times import VN_TZ
 from tests.fixtures.pki import nss_db_trusting, pdfsig
 
 MOTCUA = str(Path(sys.executable).with_name("motcua"))
@@ -106,7 +108,7 @@ def test_two_documents_are_archived_signed_and_searchable(stack_settings, digiti
         assert character_error_rate(texts[d.source], txt) <= 0.03
         assert manifest["pdf"]["sha256"] == d.sha256 and manifest["dossier"] == code
         assert manifest["signature"]["level"] == "B-LT"
-        assert [s["step"] for s in manifest["steps"]][:4] == ["scan", "ocr", "assemble", "sign"]
+        assert [s["step"] for s in manifest["steps"]][:5] == ["receive", "scan", "ocr", "assemble", "sign"]
         for key in (d.archive_key, stem + ".txt", stem + ".json"):
             info = archive.stat(client, stack_settings.archive_bucket, key)
             assert info.retention_mode == "COMPLIANCE" and info.sha256
@@ -136,9 +138,9 @@ def test_step_events_are_recorded_in_utc_with_the_flow_run(stack_settings, digit
     _, outcome, _ = digitized
     for d in outcome.documents:
         (doc,) = _rows(stack_settings, Document, document_id=d.document_id)
-        events = _rows(stack_settings, StepEvent, document_id=doc.id)
+        events = _rows(stack_settings, StepEvent, document_pk=doc.id)
         steps = [e.step for e in events if e.status == "completed"]
-        assert steps == ["scan", "ocr", "assemble", "sign", "archive", "index"]
+        assert steps == ["receive", "scan", "ocr", "assemble", "sign", "archive", "index"]
         for e in events:
             assert e.started_at.tzinfo is dt.UTC and e.finished_at >= e.started_at
             assert e.flow_run_id == outcome.flow_run_id and e.attempt >= 1 and e.task_run_id
@@ -148,7 +150,7 @@ def test_identifiers_and_reuse_entries(stack_settings, digitized):
     _, outcome, _ = digitized
     by_source = {d.source: d for d in outcome.documents}
     (cert,) = _rows(stack_settings, Document, document_id=by_source["giay-chung-nhan.pdf"].document_id)
-    found = {(i.kind, i.value) for i in _rows(stack_settings, DocumentIdentifier, document_id=cert.id)}
+    found = {(i.kind, i.value) for i in _rows(stack_settings, DocumentIdentifier, document_pk=cert.id)}
     assert ("cccd", CCCD) in found and ("date", "2015-03-18") in found
     assert cert.doc_type == "giay_chung_nhan_qsdd"  # classified from the title: no type was given
     entries = _rows(stack_settings, ReuseEntry, subject_id=CCCD)
@@ -255,6 +257,31 @@ def test_bad_inputs_are_quarantined_and_the_rest_goes_on(stack_settings, tmp_pat
                                               d.quarantine_key + ".reason.json").read())
         assert reason["code"] == d.reason_code and reason["message"] and reason["hint"]
         assert reason["dossier"] == code and reason["sha256"] == hashlib.sha256(original).hexdigest()
+        (row,) = _rows(stack_settings, Document, document_id=d.document_id)
+        steps = [(e.step, e.status) for e in _rows(stack_settings, StepEvent, document_pk=row.id)]
+        assert steps[0] == ("receive", "completed") and steps[-1] == ("quarantine", "completed")
+
+
+def test_a_bad_signing_key_fails_the_run_before_any_document_is_read(stack_settings, tmp_path):
+    """The signer is resolved and checked first: a wrong passphrase stops the run in a second,
+    before any OCR, with a configuration error; nothing is registered and intake keeps the file."""
+    from pydantic import SecretStr
+
+    from motcua.errors import ConfigurationError
+    from motcua.storage.models import Dossier
+
+    p12 = tmp_path / "agency.p12"
+    p12.write_bytes(b"not a PKCS#12 file")
+    settings = stack_settings.model_copy(update={
+        "signer_pkcs12": p12, "signer_pkcs12_passphrase": SecretStr("wrong")})
+    page = render.render_page(application_form("Lâm Văn Lộc", "094111222444", "Cần Thơ", "3", TODAY), dpi=200)
+    code = _code(109)
+    with pytest.raises(ConfigurationError, match="cannot open the signer's PKCS#12 file"):
+        digitize_files(settings, code, [render.save_png(page, tmp_path / "don.png")])
+    assert _rows(stack_settings, Dossier, code=code) == []
+    client = make_client(stack_settings, "pipeline")
+    assert [o.object_name for o in client.list_objects(stack_settings.intake_bucket, prefix=f"{code}/")] \
+        == [f"{code}/don.png", f"{code}/dossier.json"]
 
 
 def test_tsa_down_leaves_the_document_waiting_never_signed_lower(stack_settings, tmp_path):
@@ -271,7 +298,7 @@ def test_tsa_down_leaves_the_document_waiting_never_signed_lower(stack_settings,
     assert (doc.status, doc.reason_code) == ("sign_pending", "sign_pending")
     assert doc.archive_key is None and doc.signature_level is None and doc.quarantine_key is None
     (row,) = _rows(stack_settings, Document, document_id=doc.document_id)
-    sign_events = [e for e in _rows(stack_settings, StepEvent, document_id=row.id) if e.step == "sign"]
+    sign_events = [e for e in _rows(stack_settings, StepEvent, document_pk=row.id) if e.step == "sign"]
     assert [e.attempt for e in sign_events] == [1, 2, 3, 4]
     assert {e.status for e in sign_events} == {"failed"}
     client = make_client(stack_settings, "pipeline")
@@ -321,9 +348,9 @@ def test_audit_verify_passes_then_catches_a_tampered_copy(stack_settings, two_do
 def test_duplicates_and_decomposed_names_in_one_dossier(stack_settings, tmp_path):
     """Two files with the same bytes are one document; a file name in NFD (as macOS writes
     it) still finds its manifest entry, written in NFC."""
-    from motcua.dossier import DossierManifest
-    from motcua.run import run_dossier
-    from motcua.samples import decision
+    from motcua.flows.launch import run_dossier
+    from motcua.manifest import DossierManifest
+    from motcua.samples.documents import decision
     from motcua.storage import intake
 
     form = render.save_png(render.render_page(
@@ -362,13 +389,11 @@ def test_an_archived_document_left_unindexed_is_indexed_on_the_next_run(stack_se
     (doc,) = first.documents
     with Session(make_engine(stack_settings.db_url)) as session:  # as if index never ran
         row = session.exec(select(Document).where(Document.document_id == doc.document_id)).one()
-        repository.replace_identifiers(session, document_pk=row.id, identifiers=[])
-        row.indexed_at = None
-        session.add(row)
+        repository.forget_index(session, document_pk=row.id)
         session.commit()
         pk = row.id
     again = digitize_files(stack_settings, code, files[:1], applicant=CCCD)
     assert again.documents[0].already_archived
     (row,) = _rows(stack_settings, Document, id=pk)
     assert row.indexed_at is not None
-    assert ("cccd", CCCD) in {(i.kind, i.value) for i in _rows(stack_settings, DocumentIdentifier, document_id=pk)}
+    assert ("cccd", CCCD) in {(i.kind, i.value) for i in _rows(stack_settings, DocumentIdentifier, document_pk=pk)}

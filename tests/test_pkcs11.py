@@ -15,8 +15,9 @@ from pydantic import SecretStr
 
 from motcua.errors import ConfigurationError, SignPending
 from motcua.settings import Settings
+from motcua.signing.agency import AgencySigner
 from motcua.signing.factory import agency_signer, signature_level, signing_key, stamp_spec
-from motcua.signing.pades import AgencySigner, sign_pdf
+from motcua.signing.pades import sign_pdf
 from motcua.signing.pkcs11 import Pkcs11Key
 from motcua.signing.pki import TestPki
 from motcua.signing.pki_config import DEFAULT_AGENCY_NAME

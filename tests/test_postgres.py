@@ -11,9 +11,10 @@ from prefect.client.orchestration import get_client
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from sqlmodel import Session, select
 
-from motcua import render
-from motcua.run import digitize_files, prefect_api_url
-from motcua.samples import application_form
+from motcua.flows.launch import digitize_files
+from motcua.infra.state import prefect_api_url
+from motcua.samples import render
+from motcua.samples.documents import application_form
 from motcua.settings import Settings
 from motcua.storage.db import make_engine, migrate
 from motcua.storage.models import Document, ReuseEntry, StepEvent, metadata
@@ -42,9 +43,9 @@ def test_a_dossier_through_the_flow_on_postgres(stack_settings, postgres_url, tm
     with Session(make_engine(postgres_url)) as session:
         row = session.exec(select(Document).where(Document.document_id == doc.document_id)).one()
         assert row.archive_key == doc.archive_key and row.signed_at.tzinfo is not None
-        events = session.exec(select(StepEvent).where(StepEvent.document_id == row.id)).all()
+        events = session.exec(select(StepEvent).where(StepEvent.document_pk == row.id)).all()
         assert {e.step for e in events if e.status == "completed"} == {
-            "scan", "ocr", "assemble", "sign", "archive", "index"}
+            "receive", "scan", "ocr", "assemble", "sign", "archive", "index"}
         assert session.exec(select(ReuseEntry).where(ReuseEntry.subject_id == "094200004321")).one()
     with temporary_settings(updates={PREFECT_API_URL: prefect_api_url(settings)}):
         with get_client(sync_client=True) as client:

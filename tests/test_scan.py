@@ -8,9 +8,9 @@ import pytest
 from PIL import Image
 from pypdf import PdfWriter
 
-from motcua import render
+from motcua.core.scan import ScanOptions, scan_document
 from motcua.errors import BadInput
-from motcua.scan import ScanOptions, scan_document
+from motcua.samples import render
 from tests.pages import body_page
 
 OPTS = ScanOptions(max_file_bytes=50 * 2**20, max_pages=20, max_page_pixels=100_000_000,

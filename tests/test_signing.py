@@ -33,7 +33,8 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pypdf import PdfWriter
 
 from motcua.errors import ConfigurationError, CorruptInput, EncryptedInput, SignPending
-from motcua.signing.pades import AgencySigner, SignResult, sign_pdf
+from motcua.signing.agency import AgencySigner
+from motcua.signing.pades import SignResult, sign_pdf
 from motcua.signing.pki import (
     ServiceUrls,
     TestPki,

@@ -12,7 +12,7 @@ from motcua.signing.factory import (
     stamp_spec,
     trust_roots,
 )
-from motcua.signing.pades import Pkcs12Key
+from motcua.signing.keys import Pkcs12Key
 from motcua.signing.pki import service_urls
 
 

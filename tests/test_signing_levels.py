@@ -21,8 +21,10 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.dss import DocumentSecurityStore
 
 from motcua.errors import ConfigurationError, SignPending
+from motcua.signing.agency import AgencySigner
 from motcua.signing.cms_info import subject_name
-from motcua.signing.pades import LEVELS, AgencySigner, Pkcs12Key, SignResult, sign_pdf
+from motcua.signing.keys import Pkcs12Key
+from motcua.signing.pades import LEVELS, SignResult, sign_pdf
 from motcua.signing.pki import TestPki, ensure_test_pki, service_urls
 from motcua.signing.pki_config import REVOKED_SIGNER
 from motcua.signing.verify import verify_pdf

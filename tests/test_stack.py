@@ -27,14 +27,17 @@ from minio.error import S3Error
 from minio.objectlockconfig import DAYS
 from minio.retention import COMPLIANCE, GOVERNANCE, Retention
 
+from motcua.credentials import load_credentials
 from motcua.errors import ConfigurationError, StackNotRunning
-from motcua.infra.credentials import load_credentials
 from motcua.infra.process import ServiceRecord, is_running
-from motcua.infra.stack import StackInfo, down, read_state, status, up, write_state
+from motcua.infra.stack import down, status, up
+from motcua.infra.state import StackInfo, read_state, write_state
 from motcua.settings import Settings
 from motcua.storage.s3 import check_object_lock, client_for, ensure_buckets, make_client
 
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+pytestmark = pytest.mark.stack  # every test here starts or talks to a stack
 
 
 def _put(client: Minio, bucket: str, key: str, data: bytes = b"%PDF-1.7 test", **kw: object) -> str | None:

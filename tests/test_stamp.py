@@ -17,11 +17,12 @@ from fontTools import subset, ttLib
 from PIL import Image
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from motcua.assemble import assemble_pdf
+from motcua.core.assemble import assemble_pdf
+from motcua.core.ocr import PageText
+from motcua.core.scan import PageImage
 from motcua.errors import ConfigurationError
-from motcua.ocr import PageText
-from motcua.scan import PageImage
-from motcua.signing.pades import AgencySigner, SignResult, sign_pdf
+from motcua.signing.agency import AgencySigner
+from motcua.signing.pades import SignResult, sign_pdf
 from motcua.signing.pki import TestPki
 from motcua.signing.stamp import StampSpec, default_font, format_signing_time
 from motcua.signing.verify import verify_pdf

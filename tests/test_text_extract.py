@@ -2,7 +2,7 @@
 
 import unicodedata
 
-from motcua.extract import Identifier, classify_document, extract_identifiers
+from motcua.core.extract import Identifier, classify_document, extract_identifiers
 from motcua.text import clean, fold
 
 

@@ -1,7 +1,7 @@
 """The `ocr` step's pure core: Tesseract (``vie``) on every page, pages in parallel.
 
 One Tesseract pass per page writes three things at once: a *text-only* PDF page (invisible
-GlyphLessFont text at the right positions, ``textonly_pdf=1``) that :mod:`motcua.assemble` lays
+GlyphLessFont text at the right positions, ``textonly_pdf=1``) that :mod:`motcua.core.assemble` lays
 over the colour scan, the plain text, and a TSV whose word confidences give the page's mean
 confidence.
 
@@ -16,7 +16,7 @@ Why these choices (measured, see docs/platform.md):
   writes a text layer 4× too large for the page.
 
 A page whose words come back with a very low mean confidence may be upside down (the projection
-test in :mod:`motcua.layout` only sees sideways pages): OSD is asked, and if it says 180° the page
+test in :mod:`motcua.core.layout` only sees sideways pages): OSD is asked, and if it says 180° the page
 is turned and read again, and the caller is told so that the archive image is turned too.
 """
 
@@ -34,10 +34,10 @@ import pytesseract
 from PIL import Image
 from pytesseract.pytesseract import run_tesseract
 
-from motcua import layout
-from motcua.cpu import tesseract_slot
+from motcua.core import layout
+from motcua.core.cpu import tesseract_slot
+from motcua.core.scan import PageImage
 from motcua.errors import ConfigurationError, OcrFailed, TransientError
-from motcua.scan import PageImage
 from motcua.settings import Settings
 from motcua.text import clean
 

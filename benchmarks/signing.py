@@ -3,7 +3,7 @@
 Measured in one run, on the same files, with the embedded test PKI (TSA, OCSP, CRLs on
 loopback):
 
-- **motcua, one process**: one :class:`~motcua.signing.pades.AgencySigner` signs every document
+- **motcua, one process**: one :class:`~motcua.signing.agency.AgencySigner` signs every document
   in turn (key parsed once, TSA client and validation context reused per thread);
 - **motcua, one process per core**: the documents split between ``workers`` processes, each with
   its own signer; throughput = documents / the slowest process's time (start-up excluded: each
@@ -53,8 +53,8 @@ class SignBenchResult:
 
 
 def _inputs(folder: Path, count: int, pages: int) -> list[Path]:
-    from motcua.render import Line, render_page, save_scanned_pdf
-    from motcua.samples import plan_paragraphs
+    from motcua.samples.documents import plan_paragraphs
+    from motcua.samples.render import Line, render_page, save_scanned_pdf
 
     paragraphs = plan_paragraphs()
     page_images = [render_page([Line(p) for p in paragraphs[i * 8:i * 8 + 8]], dpi=200)

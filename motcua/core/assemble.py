@@ -33,10 +33,10 @@ from pypdf.generic import (
     TextStringObject,
 )
 
-from motcua import layout
-from motcua.ocr import PageText
-from motcua.pdfimage import add_image_page
-from motcua.scan import JPEG_QUALITY, PageImage
+from motcua.core import layout
+from motcua.core.ocr import PageText
+from motcua.core.pdfimage import add_image_page
+from motcua.core.scan import JPEG_QUALITY, PageImage
 
 PRODUCER = "motcua"
 

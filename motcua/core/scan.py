@@ -1,7 +1,7 @@
 """The `scan` step's pure core: turn a submitted file into upright page images.
 
 Input is whatever a desk scanner or a citizen produced: PNG, JPEG, (multi-page) TIFF or PDF,
-checked and decoded by :mod:`motcua.decode`. Output, per page, two images written to a work
+checked and decoded by :mod:`motcua.core.decode`. Output, per page, two images written to a work
 folder:
 
 - the **archive image**: the colour scan, turned upright and deskewed, as JPEG (the original JPEG
@@ -23,9 +23,9 @@ from pathlib import Path
 
 from PIL import Image
 
-from motcua import layout
-from motcua.cpu import scanning_one_document, tesseract_slot
-from motcua.decode import RawPage, ScanOptions, check_file, decode, sha256_file
+from motcua.core import layout
+from motcua.core.cpu import scanning_one_document, tesseract_slot
+from motcua.core.decode import RawPage, ScanOptions, check_file, decode, sha256_file
 from motcua.errors import CorruptInput
 
 __all__ = ["JPEG_QUALITY", "PageImage", "ScanOptions", "ScannedDocument", "scan_document"]
@@ -132,7 +132,7 @@ def normalise_page(raw: RawPage, out_dir: Path, opts: ScanOptions) -> PageImage 
 
 
 def _normalise_in_slot(raw: RawPage, out_dir: Path, opts: ScanOptions) -> PageImage | None:
-    with tesseract_slot(opts.workers):  # one CPU-heavy job per core (motcua/cpu.py)
+    with tesseract_slot(opts.workers):  # one CPU-heavy job per core (motcua/core/cpu.py)
         return normalise_page(raw, out_dir, opts)
 
 

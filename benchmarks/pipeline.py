@@ -52,8 +52,8 @@ class BenchResult:
 
 
 def _render_pages(folder: Path, count: int, dpi: int) -> list[Path]:
-    from motcua.render import Line, render_page
-    from motcua.samples import plan_paragraphs
+    from motcua.samples.documents import plan_paragraphs
+    from motcua.samples.render import Line, render_page
 
     paragraphs = plan_paragraphs()
     paths = []
@@ -94,7 +94,7 @@ def _documents(pages: list[Path], folder: Path, per_document: int) -> list[Path]
 
 def run_bench(settings: Settings, *, pages: int = 20, pages_per_document: int = 5,
               dpi: int = 300, say: Callable[[str], None] = lambda _: None) -> BenchResult:
-    from motcua.run import digitize_files
+    from motcua.flows.launch import digitize_files
 
     stamp = dt.datetime.now(dt.UTC)
     folder = settings.data_dir / "bench" / stamp.strftime("%Y%m%dT%H%M%S")

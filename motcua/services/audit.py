@@ -27,13 +27,14 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlmodel import Session, select
-
-from motcua.errors import ConfigurationError, TransientError
+from motcua.errors import ConfigurationError, ExitCode, TransientError
 from motcua.settings import Settings
+from motcua.storage import repository
+from motcua.storage.db import migrate, open_session
 
 Status = Literal["ok", "failed", "indeterminate"]
-EXIT_CODES: dict[Status, int] = {"ok": 0, "failed": 1, "indeterminate": 4}
+EXIT_CODES: dict[Status, int] = {
+    "ok": ExitCode.OK, "failed": ExitCode.FAILED, "indeterminate": ExitCode.UNDECIDED}
 """0 every check holds; 1 some check failed; 4 nothing failed but something could not be
 decided now (run again later). Configuration and stack errors exit 3 (ConfigurationError)."""
 
@@ -113,7 +114,7 @@ class AuditReport:
 
     @property
     def exit_code(self) -> int:
-        return EXIT_CODES[self.status]
+        return int(EXIT_CODES[self.status])
 
     def to_json(self) -> dict:
         return {
@@ -128,32 +129,18 @@ class AuditReport:
 
 
 def _documents(settings: Settings, target: str):
-    from motcua.storage import repository
-    from motcua.storage.db import make_engine, migrate
-    from motcua.storage.models import Document
-
     migrate(settings.db_url)
-    with Session(make_engine(settings.db_url)) as session:
+    with open_session(settings.db_url) as session:
         if "/" in target and target.endswith(".pdf"):
             row = repository.get_document_by_key(session, archive_key=target)
-            rows = [row] if row else []
-        else:
-            dossier = repository.get_dossier(session, code=target)
-            if dossier is None:
-                raise ConfigurationError(
-                    f"no dossier {target!r} in the database",
-                    hint="give a dossier code or an archive key (…/x.pdf)",
-                )
-            rows = list(
-                session.exec(
-                    select(Document).where(
-                        Document.dossier_id == dossier.id, Document.status == "archived"
-                    )
-                )
+            return [row] if row else []
+        dossier = repository.get_dossier(session, code=target)
+        if dossier is None:
+            raise ConfigurationError(
+                f"no dossier {target!r} in the database",
+                hint="give a dossier code or an archive key (…/x.pdf)",
             )
-        for row in rows:
-            session.expunge(row)
-        return rows
+        return repository.archived_documents(session, dossier_pk=dossier.id)
 
 
 def audit(settings: Settings, target: str) -> AuditReport:

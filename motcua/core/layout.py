@@ -5,7 +5,7 @@ words interleave between lines (~34% CER through ``pdftotext``) even when Tesser
 word, and a page turned 90° defeats Tesseract's own layout analysis. Tesseract's orientation
 detection (OSD) costs 40–70% of an OCR pass, so it runs only when the cheap projection test
 below says the page lies on its side; upside-down pages are caught later by their low OCR
-confidence (:mod:`motcua.ocr`).
+confidence (:mod:`motcua.core.ocr`).
 
 The projection test: dark pixels of a downscaled, despeckled copy are projected onto the vertical
 axis along a family of slightly tilted lines; the tilt that makes the profile peakiest (largest
@@ -86,12 +86,12 @@ def analyse(img: Image.Image) -> Analysis:
 def detect_rotation(img: Image.Image, dpi: int, *, workers: int | None) -> int:
     """Degrees to turn the page clockwise so it reads upright, by Tesseract's OSD on a half-size
     copy (same answer, half the cost). 0 when OSD cannot tell (too little text). Takes one of
-    the ``workers`` CPU slots (:mod:`motcua.cpu`); ``None`` when the caller already holds one."""
+    the ``workers`` CPU slots (:mod:`motcua.core.cpu`); ``None`` when the caller already holds one."""
     import contextlib
 
     import pytesseract
 
-    from motcua.cpu import tesseract_slot
+    from motcua.core.cpu import tesseract_slot
 
     half = img.convert("L").reduce(2)
     slot = tesseract_slot(workers) if workers is not None else contextlib.nullcontext()

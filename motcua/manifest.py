@@ -13,8 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from motcua.agencies import VN_TZ
 from motcua.text import clean
+from motcua.times import VN_TZ
 
 # National format: agency code, date YYMMDD, sequence (e.g. 000.00.20.H53-220601-0001). Local
 # codes differ between provinces, so any code of letters, digits, dots and dashes is accepted.
@@ -33,7 +33,10 @@ def validate_code(code: str) -> str:
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    """Unknown keys are refused, as for settings: a misspelt ``"aplicant"`` silently ignored
+    would lose the applicant, and with it the reuse index entry."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Applicant(_Strict):

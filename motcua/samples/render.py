@@ -242,7 +242,7 @@ def save_scanned_pdf(pages: list[RenderedPage], path: Path, *, quality: int = 80
 
     from pypdf import PdfWriter
 
-    from motcua.pdfimage import add_image_page
+    from motcua.core.pdfimage import add_image_page
 
     writer = PdfWriter()
     for page in pages:

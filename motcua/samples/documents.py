@@ -19,11 +19,10 @@ from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 
-from motcua import render
-from motcua.render import Line, RenderedPage
+from motcua.samples import render
+from motcua.samples.render import Line, RenderedPage
 from motcua.text import clean
-
-VN_TZ = dt.timezone(dt.timedelta(hours=7))
+from motcua.times import VN_TZ
 
 AGENCY_HEADER = ("UBND THÀNH PHỐ CẦN THƠ", "SỞ NÔNG NGHIỆP VÀ MÔI TRƯỜNG")
 MOTTO = ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc")
@@ -38,6 +37,10 @@ _PLACES = [
     "số 45, đường Lê Lợi, phường Ninh Kiều, thành phố Cần Thơ",
     "ấp Hòa Lời, xã Trần Đề, thành phố Cần Thơ",
 ]
+
+
+DAMAGED_SAMPLE = "bao-cao.pdf"
+"""The demo's file damaged on purpose: it must end in quarantine while its dossier goes on."""
 
 
 @dataclass(frozen=True)
@@ -247,13 +250,13 @@ def make_demo_dossiers(
     pages[2] = render.add_noise(pages[2], seed=4)
     docs = [SampleDocument(render.save_tiff(pages, folder / "ke-hoach.tif"), "ke_hoach",
                            "Kế hoạch số 20/KH-STNMT", pages)]
-    broken = folder / "bao-cao.pdf"
+    broken = folder / DAMAGED_SAMPLE
     broken.write_bytes(b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n% cut")
     dossiers.append(_finish(folder, code, docs, received, "counter",
                             {"id": "2200123456", "name": "Công ty TNHH Môi trường Xanh",
                              "kind": "organisation"},
                             {"code": "1.010734", "name": "Cấp giấy phép môi trường"},
-                            extra=[{"file": "bao-cao.pdf", "type": "bao_cao",
+                            extra=[{"file": DAMAGED_SAMPLE, "type": "bao_cao",
                                     "title": "Báo cáo (tệp hỏng)"}]))
     return dossiers
 

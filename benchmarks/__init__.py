@@ -1,0 +1,1 @@
+"""Benchmarks: speed measured against a baseline taken in the same run, never asserted in tests."""

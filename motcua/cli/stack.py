@@ -1,0 +1,92 @@
+"""`motcua up | down | status | serve`: the embedded stack and the scheduled flows."""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from motcua.cli.base import JsonOpt, app, emit, ensure_stack, out, run, say, settings
+
+
+@app.command()
+def up(as_json: JsonOpt = False) -> None:
+    """Start the embedded stack (SeaweedFS S3, Prefect server, test PKI services); idempotent."""
+    from motcua.infra import stack
+
+    def body() -> None:
+        s = settings()
+        stack.up(s, progress=say)
+        st = stack.status(s)
+        emit(as_json, st.to_json(), lambda: _print_stack(st.to_json()))
+
+    run(as_json, body)
+
+
+@app.command()
+def down(as_json: JsonOpt = False) -> None:
+    """Stop what `motcua up` started (and only that)."""
+    from motcua.infra import stack
+
+    def body() -> None:
+        stopped = stack.down(settings())
+        emit(as_json, {"stopped": stopped},
+             lambda: out.print("stopped: " + (", ".join(stopped) if stopped else "nothing was running")))
+
+    run(as_json, body)
+
+
+@app.command()
+def status(as_json: JsonOpt = False) -> None:
+    """Show what runs, where, and the archive's object-lock self-check."""
+    from motcua.infra import stack
+
+    def body() -> int:
+        st = stack.status(settings())
+        emit(as_json, st.to_json(), lambda: _print_stack(st.to_json()))
+        return 0 if st.running else 1
+
+    run(as_json, body)
+
+
+@app.command()
+def serve(as_json: JsonOpt = False) -> None:
+    """Serve the scheduled flows on the Prefect server (blocks): the nightly fixity audit at
+    01:30 Asia/Ho_Chi_Minh. Stop with Ctrl-C. With --json, one JSON document saying what is
+    served is printed before serving starts."""
+    from motcua.flows.fixity import NIGHTLY_CRON
+    from motcua.flows.launch import serve_schedules
+    from motcua.infra.state import prefect_ui_url
+    from motcua.times import VN_TZ_NAME
+
+    def body() -> None:
+        s = settings()
+        ensure_stack(s)
+        served = [{"flow": "fixity-audit", "deployment": "nightly", "cron": NIGHTLY_CRON,
+                   "timezone": VN_TZ_NAME}]
+        emit(as_json, {"prefect_ui": prefect_ui_url(s), "serving": served},
+             lambda: say(f"serving {', '.join(d['flow'] + '/' + d['deployment'] for d in served)}"
+                         f" on {prefect_ui_url(s)} (Ctrl-C stops)"))
+        serve_schedules(s)
+
+    run(as_json, body)
+
+
+def _print_stack(data: dict) -> None:
+    """Services, addresses and where the generated secrets live (never the secrets)."""
+    table = Table(title="motcua embedded stack", show_lines=False)
+    table.add_column("service")
+    table.add_column("state")
+    table.add_column("address")
+    table.add_column("pid", justify="right")
+    for name, svc in (data.get("services") or {}).items():
+        state = "[green]running[/green]" if svc.get("running") else "[red]stopped[/red]"
+        table.add_row(name, state, str(svc.get("url") or svc.get("endpoint") or "-"), str(svc.get("pid") or "-"))
+    out.print(table)
+    lock = data.get("object_lock") or {}
+    out.print(f"data dir: {data.get('data_dir')}")
+    out.print(f"credentials (0600, never printed): {data.get('credentials_file')}")
+    for name, key in (data.get("identities") or {}).items():
+        out.print(f"  {name}: access key {key}")
+    out.print(f"Prefect UI: {data.get('prefect_ui_url')}")
+    if lock:
+        verdict = "[green]enforced[/green]" if lock.get("ok") else "[red]NOT enforced[/red]"
+        out.print(f"archive object lock self-check: {verdict} ({lock.get('detail')})")

@@ -1,0 +1,25 @@
+"""The reports bucket: JSON and HTML reports that operators and auditors read (fixity audits
+now; KPI reports later). Each object carries its SHA-256 in its metadata, like the archive's."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+
+from minio import Minio
+from minio.error import S3Error
+from urllib3.exceptions import HTTPError
+
+from motcua.storage.archive import SHA256_META, s3_error
+
+
+def put_json(client: Minio, bucket: str, key: str, payload: object) -> str:
+    """Write ``payload`` as UTF-8 JSON at ``key``; return the key."""
+    body = json.dumps(payload, ensure_ascii=False, indent=2, default=str).encode()
+    try:
+        client.put_object(bucket, key, io.BytesIO(body), len(body), content_type="application/json",
+                          metadata={SHA256_META: hashlib.sha256(body).hexdigest()})
+    except (S3Error, HTTPError) as exc:
+        raise s3_error(exc, f"writing the report {key}") from exc
+    return key
