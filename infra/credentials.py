@@ -3,7 +3,7 @@
 Why generated and not configured: the embedded stack must work offline on a fresh machine with no
 secret typed anywhere, and no secret may live in the repository. ``motcua up`` creates the file on
 its first run with :mod:`secrets` and reuses it afterwards, so data written by one ``up`` stays
-readable after the next one. The models and reading live in :mod:`motcua.credentials`.
+readable after the next one. The models and reading live in :mod:`motcua.storage.credentials`.
 """
 
 from __future__ import annotations
@@ -15,14 +15,14 @@ import string
 from datetime import UTC, datetime
 from pathlib import Path
 
-from motcua.credentials import (
+from motcua.settings import Settings
+from motcua.storage.credentials import (
     IDENTITIES,
     S3Credentials,
     StackCredentials,
     credentials_path,
     load_credentials,
 )
-from motcua.settings import Settings
 
 _ACCESS_KEY_ALPHABET = string.ascii_uppercase + string.digits
 _ACCESS_KEY_LENGTH = 20  # the shape of an AWS access key id

@@ -29,10 +29,10 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
 
-from motcua.credentials import StackCredentials
 from motcua.infra.ports import LOOPBACK
 from motcua.infra.process import ManagedService, Probe, ServiceSpec, inherited_env
 from motcua.settings import Settings
+from motcua.storage.credentials import StackCredentials
 
 SERVICE = "prefect"
 PORTS = ("api",)

@@ -30,10 +30,10 @@ from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
-from motcua.credentials import StackCredentials
 from motcua.errors import ConfigurationError
 from motcua.infra.credentials import write_private_text
 from motcua.settings import Settings
+from motcua.storage.credentials import StackCredentials
 
 Probe = Callable[[], str | None]
 """Readiness check: ``None`` when the service answers as it should, else what is still wrong."""

@@ -43,11 +43,11 @@ from pathlib import Path
 import urllib3
 from minio.error import MinioException
 
-from motcua.credentials import StackCredentials
 from motcua.errors import ConfigurationError
 from motcua.infra.ports import LOOPBACK
 from motcua.infra.process import ManagedService, Probe, ServiceSpec, inherited_env
 from motcua.settings import Settings
+from motcua.storage.credentials import StackCredentials
 from motcua.storage.s3 import bucket_names, client_for
 
 SERVICE = "seaweedfs"

@@ -29,7 +29,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from motcua.credentials import StackCredentials, load_credentials
 from motcua.errors import ConfigurationError
 from motcua.infra import pki_service, prefect_server, seaweed
 from motcua.infra.credentials import load_or_create_credentials
@@ -48,6 +47,7 @@ from motcua.infra.process import (
 )
 from motcua.infra.state import StackInfo, read_state, stack_path, write_state
 from motcua.settings import Settings
+from motcua.storage.credentials import StackCredentials, load_credentials
 from motcua.storage.s3 import (
     EmbeddedS3,
     ObjectLockCheck,

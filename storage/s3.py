@@ -32,9 +32,9 @@ from minio.objectlockconfig import DAYS, ObjectLockConfig
 from minio.retention import COMPLIANCE, Retention
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from motcua.credentials import Identity, S3Credentials, load_credentials
 from motcua.errors import ConfigurationError, StackNotRunning
 from motcua.settings import Settings
+from motcua.storage.credentials import Identity, S3Credentials, load_credentials
 
 STACK_FILE = "stack.json"
 SELFCHECK_PREFIX = "_selfcheck/"
@@ -76,7 +76,7 @@ class ObjectLockCheck(BaseModel):
 
 
 def make_client(settings: Settings, identity: Identity) -> Minio:
-    """A client acting as ``identity`` (see :mod:`motcua.credentials` for what each may do)."""
+    """A client acting as ``identity`` (see :mod:`motcua.storage.credentials` for what each may do)."""
     if settings.s3_endpoint is not None:
         if settings.s3_access_key is None or settings.s3_secret_key is None:
             raise ConfigurationError(

@@ -112,6 +112,11 @@ def test_an_unknown_setting_stops_every_command(stack_settings, tmp_path):
         assert "unknown setting MOTCUA_SIGNATURE_LVL" in proc.stderr + proc.stdout
         assert "MOTCUA_SIGNATURE_LEVEL" in proc.stderr + proc.stdout
     assert list(tmp_path.iterdir()) == []  # nothing was done
+    bad_value = subprocess.run([MOTCUA, "--data-dir", str(stack_settings.data_dir), "status"],
+                               capture_output=True, text=True, timeout=120,
+                               env={**os.environ, "MOTCUA_STAMP_PAGE": "0"})
+    assert bad_value.returncode == 3 and "MOTCUA_STAMP_PAGE" in bad_value.stderr
+    assert "Traceback" not in bad_value.stderr
     running = motcua(stack_settings, "status", "--json")  # and the stack was not stopped
     assert running.returncode == 0 and json.loads(running.stdout)["running"]
 

@@ -27,12 +27,12 @@ from minio.error import S3Error
 from minio.objectlockconfig import DAYS
 from minio.retention import COMPLIANCE, GOVERNANCE, Retention
 
-from motcua.credentials import load_credentials
 from motcua.errors import ConfigurationError, StackNotRunning
 from motcua.infra.process import ServiceRecord, is_running
 from motcua.infra.stack import down, status, up
 from motcua.infra.state import StackInfo, read_state, write_state
 from motcua.settings import Settings
+from motcua.storage.credentials import load_credentials
 from motcua.storage.s3 import check_object_lock, client_for, ensure_buckets, make_client
 
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))

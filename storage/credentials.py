@@ -1,7 +1,7 @@
 """The embedded stack's S3 identities as data: the models of ``data_dir/credentials.json`` and
-reading it. Generating the file is the stack's business (:mod:`motcua.infra.credentials`); the S3
-client factory (:mod:`motcua.storage.s3`) only reads it, so both import this module and neither
-imports the other.
+reading it. Generating the file is the stack's business (:mod:`motcua.infra.credentials`, which
+imports this); the S3 client factory (:mod:`motcua.storage.s3`) only reads it, so storage never
+imports the stack.
 
 Four identities, each with only what its holder needs (DESIGN §2); what each may do is written
 into SeaweedFS's identities file by :mod:`motcua.infra.seaweed`:
