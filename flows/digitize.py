@@ -27,6 +27,7 @@ from motcua.outcomes import DocumentOutcome, DossierOutcome
 from motcua.settings import Settings
 from motcua.tasks.context import DocumentRef
 from motcua.tasks.document import digitize_document
+from motcua.tasks.quarantine import quarantine_manifest
 from motcua.tasks.receive import clear_intake, receive_document, register_dossier
 from motcua.tasks.sign import prepare_signing_step
 from motcua.text import clean
@@ -42,7 +43,11 @@ def digitize_dossier(dossier_code: str, settings: Settings) -> DossierOutcome:
     """Digitize every file in ``intake/{dossier_code}/``."""
     check_tesseract(settings.ocr_languages)
     plan = prepare_signing_step(settings)
-    dossier, objects, entries = register_dossier(settings, dossier_code)
+    registration = register_dossier(settings, dossier_code)
+    dossier, objects, entries = registration.dossier, registration.objects, registration.entries
+    manifest = None
+    if registration.manifest_problem is not None:  # the files go on with what is known
+        manifest = quarantine_manifest(settings, dossier, registration.manifest_problem)
     if not objects:
         raise DossierError(
             f"intake/{dossier_code}/ holds no files", hint="upload the scans first",
@@ -67,7 +72,8 @@ def digitize_dossier(dossier_code: str, settings: Settings) -> DossierOutcome:
             if o.status in ("archived", "quarantined")]
     clear_intake(settings, dossier_code, done, all_done=len(done) == len(objects))
     result = DossierOutcome(dossier=dossier_code, agency_code=dossier.agency_code,
-                            documents=outcomes, flow_run_id=str(flow_run.id) if flow_run.id else None)
+                            documents=outcomes, flow_run_id=str(flow_run.id) if flow_run.id else None,
+                            manifest=manifest)
     _summary_artifact(result)
     get_run_logger().info("dossier %s: %s", dossier_code,
                           ", ".join(f"{o.source}={o.status}" for o in outcomes))

@@ -126,6 +126,13 @@ class SignPending(DossierError):
     code = "sign_pending"
 
 
+class StorageError(MotcuaError):
+    """S3 refused a request for a reason that will not pass by waiting (access denied, a key it
+    does not accept): the run fails with the server's error code, nothing is marked done."""
+
+    code = "s3_error"
+
+
 class ArchiveIntegrityError(MotcuaError):
     """The archive holds something other than what the database says it should, or the server
     does not lock what it stores. Not the submitter's fault: the run fails loudly, nothing is

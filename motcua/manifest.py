@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -59,12 +60,17 @@ class Procedure(_Strict):
 
 
 class DocumentEntry(_Strict):
-    file: str
+    file: str = Field(description="the file's name in the intake folder")
+    name: str | None = Field(
+        default=None, description="the name the file had when it was submitted, when the "
+        "intake folder holds it under a safe name (`motcua digitize` does that)")
     type: str | None = None
     kind: Literal["component", "result"] = "component"
     title: str | None = None
 
     _clean = field_validator("file", "type", "title")(classmethod(lambda cls, v: _nfc(v)))
+    _nfc_name = field_validator("name")(classmethod(
+        lambda cls, v: unicodedata.normalize("NFC", v) if v else v))
 
 
 class DossierManifest(_Strict):

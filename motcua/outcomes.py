@@ -66,23 +66,41 @@ class DocumentOutcome:
 
 
 @dataclass(frozen=True)
+class ManifestOutcome:
+    """What became of a dossier's ``dossier.json`` when it could not be used."""
+
+    status: str  # quarantined
+    reason_code: str
+    reason: str
+    quarantine_key: str
+
+    def to_json(self) -> dict:
+        return {"status": self.status, "reason": f"{self.reason_code}: {self.reason}",
+                "quarantine_key": self.quarantine_key}
+
+
+@dataclass(frozen=True)
 class DossierOutcome:
     dossier: str
     agency_code: str
     documents: list[DocumentOutcome]
     flow_run_id: str | None
+    manifest: ManifestOutcome | None = None  # None: the manifest was used (or there was none)
 
     @property
     def ok(self) -> bool:
-        return all(d.status == "archived" for d in self.documents)
+        return self.manifest is None and all(d.status == "archived" for d in self.documents)
 
     def to_json(self) -> dict:
-        return {
+        data = {
             "dossier": self.dossier,
             "agency": self.agency_code,
             "flow_run_id": self.flow_run_id,
             "documents": [d.to_json() for d in self.documents],
         }
+        if self.manifest is not None:
+            data["manifest"] = self.manifest.to_json()
+        return data
 
 
 @dataclass(frozen=True)

@@ -41,3 +41,63 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", clean(text).casefold())
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return stripped.replace("đ", "d")
+
+
+_ESCAPES = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def escape_name(name: str) -> str:
+    """A file name as it may be shown and stored: NFC, every control or format character written
+    as an escape (``\\n``, ``\\x01``, ``\\u202e``: a right-to-left override cannot turn
+    ``gnp.exe`` into ``exe.png`` on screen), and a literal backslash doubled, so the escaped form
+    reads back unambiguously. Nothing else changes: Vietnamese letters stay as they are."""
+    out = []
+    for ch in unicodedata.normalize("NFC", name):
+        if ch in _ESCAPES:
+            out.append(_ESCAPES[ch])
+        elif unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+_KEY_LIMIT = 120  # characters of a name in an object key (S3 allows 1024 bytes per key)
+
+
+def safe_key_name(name: str) -> str:
+    """A file name fit for an object key, built only from what is safe in any S3 server and any
+    file system: NFC, no control or format characters, no path separators (``/`` or ``\\``), no
+    ``.``/``..`` segments or leading dots and spaces, at most :data:`_KEY_LIMIT` characters with
+    the extension kept. Never empty. Different names may give the same safe name; callers that
+    need uniqueness add a suffix (:func:`unique_key_names`)."""
+    text = unicodedata.normalize("NFC", name)
+    kept = []
+    for ch in text:
+        if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
+            continue
+        kept.append("_" if ch in "/\\" else ch)
+    safe = "".join(kept).strip().lstrip(". ")
+    stem, dot, ext = safe.rpartition(".")
+    if not dot or not ext.isalnum() or len(ext) > 8:
+        stem, ext = safe, ""
+    stem = stem.strip(". ")[: _KEY_LIMIT - len(ext) - 1] or "file"
+    return f"{stem}.{ext}" if ext else stem
+
+
+def unique_key_names(names: list[str]) -> list[str]:
+    """:func:`safe_key_name` of each name, made unique in order (``x.png``, ``x-2.png``, …) and
+    compared case-insensitively, since some file systems a drop folder lands on fold case."""
+    taken: set[str] = set()
+    result = []
+    for name in names:
+        candidate = base = safe_key_name(name)
+        n = 1
+        while candidate.casefold() in taken:
+            n += 1
+            stem, dot, ext = base.rpartition(".")
+            candidate = f"{stem}-{n}.{ext}" if dot else f"{base}-{n}"
+        taken.add(candidate.casefold())
+        result.append(candidate)
+    return result

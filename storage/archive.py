@@ -23,7 +23,8 @@ from minio.error import S3Error
 from minio.retention import Retention
 from urllib3.exceptions import HTTPError
 
-from motcua.errors import ArchiveIntegrityError, TransientError
+from motcua.errors import ArchiveIntegrityError
+from motcua.storage.s3 import s3_error
 
 SHA256_META = "sha256"
 
@@ -51,15 +52,6 @@ class StoredObject:
     retention_mode: str | None
     retain_until: dt.datetime | None
     existed: bool = False
-
-
-def s3_error(exc: Exception, what: str) -> Exception:
-    """S3 errors that may pass (server down, throttled) retry; the rest are real failures."""
-    if isinstance(exc, HTTPError):
-        return TransientError(f"S3 unreachable while {what}: {exc}", hint="is the S3 server up?")
-    if isinstance(exc, S3Error) and exc.code in {"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout"}:
-        return TransientError(f"S3 {exc.code} while {what}", hint="retrying")
-    return exc
 
 
 def stat(client: Minio, bucket: str, key: str, version_id: str | None = None) -> StoredObject | None:

@@ -3,13 +3,22 @@
 A dossier folder is complete when its ``dossier.json`` arrives (DESIGN §2), so uploads put the
 scans first and the manifest last. The pipeline lists and downloads with its own identity; intake
 staff can only write.
+
+Names are not trusted. What a desk PC or scanner drops may be called anything S3 accepts (a
+newline, a right-to-left override, NFD); nothing here builds a local path or another key from
+such a name (downloads go to a path the caller chooses), and every S3 error is translated into
+motcua's own, so one odd file can never crash a run.
+
+A ``dossier.json`` that is not JSON, has wrong types, unknown keys or another dossier's code is
+not an exception: :func:`read_manifest` says what is wrong (the line, or the field) and gives a
+manifest with only the folder's code, so the files are still digitized.
 """
 
 from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,83 +29,128 @@ from urllib3.exceptions import HTTPError
 
 from motcua.errors import DossierError, TransientError
 from motcua.manifest import DossierManifest
+from motcua.storage.s3 import s3_error
 
 MANIFEST = "dossier.json"
+MAX_MANIFEST_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
 class IntakeObject:
     key: str
-    name: str
+    name: str  # the key inside the dossier folder, exactly as dropped (may hold anything)
     size: int
 
 
+@dataclass(frozen=True)
+class ManifestRead:
+    """The folder's manifest, or the code-only manifest and why the dropped one was refused."""
+
+    manifest: DossierManifest
+    problem: DossierError | None = None  # code ``bad_manifest``
+    present: bool = False
+
+
 def upload_dossier(
-    client: Minio, bucket: str, code: str, files: Iterable[Path], manifest: DossierManifest
+    client: Minio, bucket: str, code: str, files: Sequence[tuple[str, Path]],
+    manifest: DossierManifest,
 ) -> list[str]:
-    """Upload scans, then the manifest (which marks the folder complete); return the keys."""
+    """Upload ``(key name, local file)`` pairs, then the manifest (which marks the folder
+    complete); return the keys. The key names must be safe (:func:`motcua.text.safe_key_name`)."""
     keys = []
     try:
-        for path in files:
-            key = f"{code}/{path.name}"
+        for name, path in files:
+            key = f"{code}/{name}"
             client.fput_object(bucket, key, str(path))
             keys.append(key)
         body = manifest.model_dump_json(indent=2, exclude_none=True).encode()
         client.put_object(bucket, f"{code}/{MANIFEST}", io.BytesIO(body), len(body),
                           content_type="application/json")
-    except HTTPError as exc:
-        raise TransientError(f"S3 unreachable while uploading to intake: {exc}") from exc
+    except (S3Error, HTTPError) as exc:
+        raise s3_error(exc, "uploading to intake") from exc
     return keys
 
 
 def list_dossier(client: Minio, bucket: str, code: str) -> list[IntakeObject]:
-    """The scans of one dossier folder (the manifest excluded), in name order."""
+    """The scans of one dossier folder (the manifest excluded), in key order."""
     try:
         objects = [
             IntakeObject(key=o.object_name, name=o.object_name.split("/", 1)[1], size=o.size or 0)
             for o in client.list_objects(bucket, prefix=f"{code}/", recursive=True)
         ]
-    except HTTPError as exc:
-        raise TransientError(f"S3 unreachable while listing intake: {exc}") from exc
+    except (S3Error, HTTPError) as exc:
+        raise s3_error(exc, "listing intake") from exc
     return sorted((o for o in objects if o.name != MANIFEST), key=lambda o: o.name)
 
 
-def read_manifest(client: Minio, bucket: str, code: str) -> DossierManifest:
-    """The folder's ``dossier.json``; a folder without one gets a manifest with only the code."""
+def read_manifest(client: Minio, bucket: str, code: str) -> ManifestRead:
+    """The folder's ``dossier.json``; without one, a manifest with only the code."""
+    key = f"{code}/{MANIFEST}"
     try:
-        response = client.get_object(bucket, f"{code}/{MANIFEST}")
+        response = client.get_object(bucket, key)
     except S3Error as exc:
         if exc.code == "NoSuchKey":
-            return DossierManifest(code=code)
-        raise
+            return ManifestRead(DossierManifest(code=code))
+        raise s3_error(exc, f"reading {key}") from exc
     except HTTPError as exc:
         raise TransientError(f"S3 unreachable while reading the manifest: {exc}") from exc
     try:
-        data = json.loads(response.read())
-    except json.JSONDecodeError as exc:
-        raise DossierError(f"{code}/{MANIFEST} is not valid JSON: {exc}",
-                           hint="fix the manifest and upload it again", code="bad_manifest") from exc
+        raw = response.read(MAX_MANIFEST_BYTES + 1)
     finally:
         response.close()
         response.release_conn()
-    if data.get("code", code) != code:
-        raise DossierError(
-            f"{code}/{MANIFEST} names dossier {data.get('code')!r}, not the folder's {code!r}",
-            hint="the folder name is the dossier code", code="bad_manifest",
-        )
+    return ManifestRead(*parse_manifest(raw, code), present=True)
+
+
+def parse_manifest(raw: bytes, code: str) -> tuple[DossierManifest, DossierError | None]:
+    """The manifest in ``raw``, or the code-only one and a ``bad_manifest`` error naming the
+    line (syntax) or the field (types, unknown keys) that is wrong."""
+    fallback = DossierManifest(code=code)
+
+    def bad(message: str, hint: str) -> tuple[DossierManifest, DossierError]:
+        return fallback, DossierError(f"{MANIFEST}: {message}", hint=hint, code="bad_manifest")
+
+    if len(raw) > MAX_MANIFEST_BYTES:
+        return bad(f"over {MAX_MANIFEST_BYTES:,} bytes", "a manifest is a few kilobytes")
     try:
-        return DossierManifest.model_validate({**data, "code": code})
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        return bad(f"not UTF-8 (byte {exc.start})", "save the manifest as UTF-8")
+    except json.JSONDecodeError as exc:
+        return bad(f"not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}",
+                   "fix the JSON at that line and drop the manifest again")
+    if not isinstance(data, dict):
+        return bad("the top level is not a JSON object", "see docs/intake.md for the fields")
+    if data.get("code", code) != code:
+        return bad(f"names dossier {data.get('code')!r}, not the folder's {code!r}",
+                   "the folder name is the dossier code")
+    try:
+        return DossierManifest.model_validate({**data, "code": code}), None
     except ValidationError as exc:
-        raise DossierError(f"{code}/{MANIFEST} is not a valid manifest: {exc}",
-                           hint="see docs/intake.md for the fields", code="bad_manifest") from exc
+        fields = "; ".join(f"{'.'.join(map(str, e['loc'])) or '(top)'}: {e['msg']}"
+                           for e in exc.errors())
+        return bad(f"wrong field(s): {fields}", "see docs/intake.md for the fields and their types")
+
+
+def read_bytes(client: Minio, bucket: str, key: str) -> bytes:
+    try:
+        response = client.get_object(bucket, key)
+    except (S3Error, HTTPError) as exc:
+        raise s3_error(exc, f"reading {key}") from exc
+    try:
+        return response.read()
+    finally:
+        response.close()
+        response.release_conn()
 
 
 def download(client: Minio, bucket: str, key: str, dest: Path) -> Path:
+    """Download ``key`` to ``dest``, a path the caller built (never from the key's name)."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     try:
         client.fget_object(bucket, key, str(dest))
-    except HTTPError as exc:
-        raise TransientError(f"S3 unreachable while downloading {key}: {exc}") from exc
+    except (S3Error, HTTPError) as exc:
+        raise s3_error(exc, f"downloading {key!r}") from exc
     return dest
 
 
@@ -107,6 +161,6 @@ def remove(client: Minio, bucket: str, keys: Iterable[str]) -> list[str]:
         for key in keys:
             client.remove_object(bucket, key)
             removed.append(key)
-    except HTTPError as exc:
-        raise TransientError(f"S3 unreachable while cleaning intake: {exc}") from exc
+    except (S3Error, HTTPError) as exc:
+        raise s3_error(exc, "cleaning intake") from exc
     return removed

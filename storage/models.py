@@ -107,7 +107,7 @@ class StepEvent(SQLModel, table=True):
     document_pk: int | None = Field(default=None, foreign_key="document.id", index=True)
     step: str = Field(max_length=16)
     # receive | scan | ocr | assemble | sign | archive | index | quarantine | renew
-    status: str = Field(max_length=16)  # running | completed | failed | skipped
+    status: str = Field(max_length=16)  # running | completed | failed | rejected (bad input)
     attempt: int = 1
     flow_run_id: str | None = Field(default=None, max_length=64)
     task_run_id: str | None = Field(default=None, max_length=64)

@@ -11,7 +11,8 @@ from minio import Minio
 from minio.error import S3Error
 from urllib3.exceptions import HTTPError
 
-from motcua.storage.archive import SHA256_META, s3_error
+from motcua.storage.archive import SHA256_META
+from motcua.storage.s3 import s3_error
 
 
 def put_json(client: Minio, bucket: str, key: str, payload: object) -> str:

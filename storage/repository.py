@@ -97,6 +97,8 @@ def add_document(
     dossier at once: the second gets an ``IntegrityError`` at commit (the unique constraint on
     dossier + content decides) and should read the first one's row."""
     now = utcnow()
+    if len(source_name) > 255:  # the column's size; the whole name is in the manifest
+        source_name = source_name[:200] + "…" + source_name[-54:]
     row = Document(
         dossier_id=dossier_pk, document_id=document_id, source_name=source_name,
         source_sha256=source_sha256, source_bytes=source_bytes, kind=kind, doc_type=doc_type,

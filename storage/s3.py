@@ -32,7 +32,7 @@ from minio.objectlockconfig import DAYS, ObjectLockConfig
 from minio.retention import COMPLIANCE, Retention
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from motcua.errors import ConfigurationError, StackNotRunning
+from motcua.errors import ConfigurationError, StackNotRunning, StorageError, TransientError
 from motcua.settings import Settings
 from motcua.storage.credentials import Identity, S3Credentials, load_credentials
 
@@ -248,3 +248,21 @@ def check_object_lock(client: Minio, bucket: str) -> ObjectLockCheck:
         True, "deleting the locked probe version was refused; it is still readable",
         delete_refused_with=refused_with,
     )
+
+
+def s3_error(exc: Exception, what: str) -> Exception:
+    """minio's errors as motcua's: those that may pass (server down, throttled) are retried;
+    any other refusal is a :class:`StorageError` that fails the run with the S3 error code.
+
+    Never let minio's ``S3Error`` itself escape: it refuses attribute assignment, which breaks
+    the frameworks that annotate exceptions on their way up (seen: typer, when a file name S3
+    refuses crashed ``motcua digitize`` with an AttributeError instead of the reason)."""
+    if isinstance(exc, urllib3.exceptions.HTTPError):
+        return TransientError(f"S3 unreachable while {what}: {exc}", hint="is the S3 server up?")
+    if isinstance(exc, S3Error):
+        if exc.code in {"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout"}:
+            return TransientError(f"S3 {exc.code} while {what}", hint="retrying")
+        return StorageError(f"S3 refused {what}: {exc.code} ({exc.message})",
+                            hint="check the S3 server's log and the identity's rights",
+                            code="s3_" + (exc.code or "error").lower()[:28])
+    return exc

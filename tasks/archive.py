@@ -44,10 +44,11 @@ def _manifest(doc: DocumentRef, scanned: ScannedDocument, texts: list[PageText],
         "agency": {"code": doc.dossier.agency_code, "name": doc.dossier.agency_name},
         "kind": doc.kind,
         "title": doc.title,
-        "source": {"name": doc.source_name, "sha256": doc.sha256,
+        "source": {"name": doc.source_name, "intake_key": doc.source_key, "sha256": doc.sha256,
                    "bytes": scanned.size_bytes, "media_type": scanned.media_type},
         "pages": [
-            {"index": p.index + 1, "dpi": p.dpi, "width": p.width, "height": p.height,
+            {"index": p.index + 1, "dpi": p.dpi, "low_dpi": "low_dpi" in p.flags,
+             "dpi_assumed": "dpi_assumed" in p.flags, "width": p.width, "height": p.height,
              "rotation": (p.rotation + t.turned) % 360, "skew": p.skew, "flags": list(p.flags),
              "ocr_confidence": t.confidence, "words": t.words}
             for p, t in zip(scanned.pages, texts, strict=True)

@@ -8,7 +8,8 @@ Every step runs inside :func:`recorded_step`: **one** database session for the w
 ``running`` :class:`~motcua.storage.models.StepEvent` is committed first (so an operator sees the
 step while it runs, and the event survives a crash); the step's own writes then go through the
 same session and are committed together with the ``completed`` event, atomically. A step that
-raises rolls its writes back and commits a ``failed`` event with the error.
+raises rolls its writes back and commits a ``failed`` event with the error (``rejected`` when the
+submitted file is at fault, :class:`~motcua.errors.BadInput`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 from prefect.runtime import flow_run, task_run
 from sqlmodel import Session
 
+from motcua.errors import BadInput
 from motcua.settings import Settings
 from motcua.storage import repository
 from motcua.storage.db import open_session
@@ -60,6 +62,16 @@ class DocumentRef:
 
 
 @dataclass(frozen=True)
+class Rejected:
+    """A step's outcome when the submitted file is at fault (:class:`BadInput`): the file goes
+    to quarantine with this reason. Returned, not raised, so the task ends normally and an
+    operator sees one WARNING line, not a traceback (tracebacks are for bugs)."""
+
+    error: BadInput
+    step: str
+
+
+@dataclass(frozen=True)
 class StepRecord:
     """The step's session (for its own writes, committed with its completion) and its event."""
 
@@ -87,7 +99,9 @@ def recorded_step(settings: Settings, doc: DocumentRef, step: str) -> Iterator[S
             yield StepRecord(session, event)
         except BaseException as exc:
             session.rollback()
-            repository.finish_step(session, event=event, status="failed",
+            # "rejected": the file was refused (it will be quarantined); "failed": anything else
+            status = "rejected" if isinstance(exc, BadInput) else "failed"
+            repository.finish_step(session, event=event, status=status,
                                    error=f"{type(exc).__name__}: {exc}")
             session.commit()
             raise

@@ -25,7 +25,7 @@ import shutil
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from motcua.errors import BadInput, SignPending
+from motcua.errors import SignPending
 from motcua.outcomes import DocumentOutcome
 from motcua.settings import Settings
 from motcua.signing.factory import SigningPlan
@@ -35,14 +35,12 @@ from motcua.storage.models import Document
 from motcua.storage.s3 import make_client
 from motcua.tasks.archive import archive_step, document_text
 from motcua.tasks.assemble import assemble_step
-from motcua.tasks.context import DocumentRef
+from motcua.tasks.context import DocumentRef, Rejected
 from motcua.tasks.index import index_step
 from motcua.tasks.ocr import ocr_step
 from motcua.tasks.quarantine import mark_sign_pending, quarantine_step
 from motcua.tasks.scan import scan_step
 from motcua.tasks.sign import sign_step
-
-INPUT_STEPS = ("scan", "ocr")  # where a BadInput is the file's fault (later: motcua's own)
 
 
 @task(name="digitize-document", task_run_name="document/{doc.source_name}", cache_policy=NO_CACHE)
@@ -51,25 +49,21 @@ def digitize_document(settings: Settings, doc: DocumentRef, row: Document,
     try:
         if row.status == "archived":
             return _already_archived(settings, doc, row)
-        step = "scan"
+        scanned = scan_step(settings, doc)
+        if isinstance(scanned, Rejected):
+            return quarantine_step(settings, doc, scanned.error, scanned.step)
+        texts = ocr_step(settings, doc, scanned)
+        if isinstance(texts, Rejected):
+            return quarantine_step(settings, doc, texts.error, texts.step)
+        pdf = assemble_step(settings, doc, scanned, texts)
         try:
-            scanned = scan_step(settings, doc)
-            step = "ocr"
-            texts = ocr_step(settings, doc, scanned)
-            step = "assemble"
-            pdf = assemble_step(settings, doc, scanned, texts)
-            step = "sign"
             signed = sign_step(settings, doc, pdf, plan)
-            step = "archive"
-            archive_step(settings, doc, scanned, texts, signed)
-            step = "index"
-            return index_step(settings, doc, document_text(texts))
         except SignPending as exc:
             return mark_sign_pending(settings, doc, exc)
-        except BadInput as exc:
-            if step not in INPUT_STEPS:
-                raise  # a PDF motcua made that its own signer refuses is a bug, not bad input
-            return quarantine_step(settings, doc, exc, step)
+        # A BadInput from here on is motcua's own fault (a PDF it made that its signer refuses):
+        # it is raised, never quarantined.
+        archive_step(settings, doc, scanned, texts, signed)
+        return index_step(settings, doc, document_text(texts))
     finally:
         shutil.rmtree(doc.work_dir, ignore_errors=True)
         doc.local_path.unlink(missing_ok=True)

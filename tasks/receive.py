@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from dataclasses import dataclass
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -11,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from motcua.agencies import agency_on
 from motcua.core.decode import sha256_file
+from motcua.errors import DossierError
 from motcua.manifest import DocumentEntry
 from motcua.settings import Settings
 from motcua.storage import intake, repository
@@ -19,18 +21,28 @@ from motcua.storage.models import Document
 from motcua.storage.s3 import make_client
 from motcua.tasks.context import DocumentRef, DossierRef, run_ids
 from motcua.tasks.policies import IO_RETRY_DELAYS, retry_only_transient
-from motcua.text import clean
+from motcua.text import escape_name
 from motcua.times import utcnow
+
+
+@dataclass(frozen=True)
+class Registration:
+    dossier: DossierRef
+    objects: list[intake.IntakeObject]
+    entries: dict[str, DocumentEntry]  # by NFC file name
+    manifest_problem: DossierError | None  # a dossier.json that was refused (bad_manifest)
 
 
 @task(name="register-dossier", cache_policy=NO_CACHE, retries=3,
       retry_delay_seconds=IO_RETRY_DELAYS, retry_condition_fn=retry_only_transient)
-def register_dossier(settings: Settings, code: str) -> tuple[DossierRef, list[intake.IntakeObject], dict[str, DocumentEntry]]:
+def register_dossier(settings: Settings, code: str) -> Registration:
     """Bring the database to the current schema (once per process), read the intake folder's
-    manifest and list, create the dossier row the first time."""
+    manifest and list, create the dossier row the first time. A manifest that cannot be used
+    is reported, not raised: the dossier goes on with what is known (its code)."""
     migrate(settings.db_url)
     client = make_client(settings, "pipeline")
-    manifest = intake.read_manifest(client, settings.intake_bucket, code)
+    read = intake.read_manifest(client, settings.intake_bucket, code)
+    manifest = read.manifest
     objects = intake.list_dossier(client, settings.intake_bucket, code)
     received_at = manifest.received_at or utcnow()
     if received_at.tzinfo is None:
@@ -46,7 +58,7 @@ def register_dossier(settings: Settings, code: str) -> tuple[DossierRef, list[in
                          applicant_id=row.applicant_id)
     get_run_logger().info("dossier %s: %d file(s) in intake, agency %s", code, len(objects), ref.agency_code)
     entries = {e.file: e for e in manifest.documents}  # NFC names (DocumentEntry cleans them)
-    return ref, objects, entries
+    return Registration(ref, objects, entries, read.problem)
 
 
 @task(name="receive-document", cache_policy=NO_CACHE, retries=3,
@@ -58,9 +70,12 @@ def receive_document(settings: Settings, dossier: DossierRef, obj: intake.Intake
     started = utcnow()
     client = make_client(settings, "pipeline")
     work = settings.work_dir / dossier.code
-    local = intake.download(client, settings.intake_bucket, obj.key, work / "intake" / obj.name)
+    # The local name comes from the key's hash, never from the key: a name may hold "../" or a
+    # newline, and two keys that differ only by NFC/NFD must not land on one file.
+    local_name = hashlib.sha256(obj.key.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+    local = intake.download(client, settings.intake_bucket, obj.key, work / "intake" / local_name)
     digest = sha256_file(local)
-    name = clean(obj.name)
+    name = escape_name(entry.name if entry and entry.name else obj.name)
     with open_session(settings.db_url) as session:
         row = _find_or_add(session, dossier, digest, name, local.stat().st_size, entry)
         attempt, flow_id, task_id = run_ids()

@@ -1,4 +1,5 @@
-"""The `scan` step as a Prefect task."""
+"""The `scan` step as a Prefect task. A file that cannot be scanned is a :class:`Rejected`
+outcome, not an exception (the task ends normally; the document goes to quarantine)."""
 
 from __future__ import annotations
 
@@ -6,16 +7,19 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from motcua.core.scan import ScannedDocument, ScanOptions, scan_document
+from motcua.errors import BadInput
 from motcua.settings import Settings
-from motcua.tasks.context import DocumentRef, recorded_step
+from motcua.tasks.context import DocumentRef, Rejected, recorded_step
 
 
 @task(name="scan", task_run_name="scan/{doc.source_name}", cache_policy=NO_CACHE)
-def scan_step(settings: Settings, doc: DocumentRef) -> ScannedDocument:
-    logger = get_run_logger()
-    with recorded_step(settings, doc, "scan"):
-        scanned = scan_document(doc.local_path, doc.work_dir / "pages",
-                                ScanOptions.from_settings(settings), sha256=doc.sha256)
-    logger.info("%s: %s, %d page(s), flags %s", doc.source_name, scanned.media_type,
-                len(scanned.pages), ",".join(scanned.flags) or "-")
+def scan_step(settings: Settings, doc: DocumentRef) -> ScannedDocument | Rejected:
+    try:
+        with recorded_step(settings, doc, "scan"):
+            scanned = scan_document(doc.local_path, doc.work_dir / "pages",
+                                    ScanOptions.from_settings(settings), sha256=doc.sha256)
+    except BadInput as exc:
+        return Rejected(exc, "scan")
+    get_run_logger().info("%s: %s, %d page(s), flags %s", doc.source_name, scanned.media_type,
+                          len(scanned.pages), ",".join(scanned.flags) or "-")
     return scanned

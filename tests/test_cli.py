@@ -93,12 +93,6 @@ def test_bad_arguments_get_clear_errors(stack_settings, tmp_path):
     missing = motcua(stack_settings, "digitize", str(deep / "nope.png"), "--dossier", "X-1")
     assert missing.returncode == 2, missing.stderr
     assert f"{deep / 'nope.png'}' does not exist" in missing.stderr and "…" not in missing.stderr
-    other = tmp_path / "other"
-    other.mkdir()
-    twin = other / "a.png"
-    twin.write_bytes(b"y")
-    same_name = motcua(stack_settings, "digitize", str(f), str(twin), "--dossier", "X-2")
-    assert same_name.returncode == 2 and "two files have the same name: a.png" in same_name.stderr
     unknown = motcua(stack_settings, "frobnicate")
     assert unknown.returncode == 2 and "No such command 'frobnicate'" in unknown.stderr
 

@@ -366,7 +366,7 @@ def test_duplicates_and_decomposed_names_in_one_dossier(stack_settings, tmp_path
         "received_at": "2026-11-22T09:00:00",  # no offset: Vietnamese time
         "documents": [{"file": "kết-quả.png", "kind": "result", "type": "quyet_dinh"}]})
     intake.upload_dossier(make_client(stack_settings, "intake"), stack_settings.intake_bucket,
-                          code, [form, copy, result], manifest)
+                          code, [(form.name, form), (copy.name, copy), (nfd_name, result)], manifest)
     outcome = run_dossier(stack_settings, code)
     by_source = {d.source: d for d in outcome.documents}
     assert set(by_source) == {"don.png", "don (1).png", "kết-quả.png"}

@@ -37,6 +37,11 @@ def _print_outcomes(outcomes: list[DossierOutcome], ui_url: str | None) -> None:
                           f"{d.ocr_confidence:.1f}" if d.ocr_confidence is not None else "-",
                           d.signature_level or "-", escape(where or "-"), _steps(d.durations))
     out.print(table)
+    for outcome in outcomes:
+        if outcome.manifest is not None:
+            m = outcome.manifest
+            out.print(f"[red]{outcome.dossier}/dossier.json quarantined[/red]: "
+                      f"{escape(m.reason_code)}: {escape(m.reason)} → {escape(m.quarantine_key)}")
     if ui_url:
         out.print(f"Prefect UI: {ui_url}")
         for outcome in outcomes:
@@ -45,8 +50,9 @@ def _print_outcomes(outcomes: list[DossierOutcome], ui_url: str | None) -> None:
 
 
 def exit_code(outcomes: list[DossierOutcome]) -> int:
-    """2 if a document was quarantined, 1 if one waits to be signed, else 0."""
+    """2 if a document or a manifest was quarantined, 1 if one waits to be signed, else 0."""
     statuses = {d.status for o in outcomes for d in o.documents}
+    statuses |= {o.manifest.status for o in outcomes if o.manifest is not None}
     if "quarantined" in statuses:
         return ExitCode.BAD_INPUT
     return ExitCode.OK if statuses <= {"archived"} else ExitCode.FAILED
