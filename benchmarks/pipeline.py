@@ -9,7 +9,12 @@ assembly, signing, archiving, indexing, Prefect's bookkeeping) costs on top of O
 - pipeline: the same pages uploaded to intake as one dossier of documents of
   ``pages_per_document`` pages (multi-page TIFFs holding exactly the same pixels), then the
   ``digitize-dossier`` flow on the embedded stack, wall time from the first upload to the end of
-  the flow.
+  the flow;
+- born-digital path (DESIGN §1): the same text as PDFs that carry it (drawn with fpdf2, same
+  documents and pages), a second dossier through the same flow. Reported per page against the
+  scan path per page, twice: the steps whose work depends on the input (scan + OCR + assemble,
+  summed over documents), and the whole dossier's wall time, which also holds what every
+  document costs whatever its input (signing, archiving, indexing, Prefect's task runs).
 """
 
 from __future__ import annotations
@@ -46,6 +51,13 @@ class BenchResult:
     step_seconds: dict[str, float]  # summed over documents
     archived: int
     started_at: str
+    born_digital_seconds: float  # wall time of the born-digital dossier
+    born_digital_step_seconds: dict[str, float]
+    born_digital_archived: int
+    scan_path_ms_per_page: float  # scan + ocr + assemble, per page
+    born_digital_path_ms_per_page: float
+    path_ratio: float  # born-digital / scan, per page: the goal is <= 0.05
+    wall_ratio: float  # same, whole dossier wall time per page
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -64,6 +76,31 @@ def _render_pages(folder: Path, count: int, dpi: int) -> list[Path]:
         page.image.convert("L").save(path, dpi=(dpi, dpi))
         paths.append(path)
     return paths
+
+
+def _born_digital_documents(folder: Path, count: int, per_document: int) -> list[Path]:
+    """PDFs carrying the same text the scanned pages show, split into the same documents."""
+    from motcua.samples.digital import born_digital_pdf
+    from motcua.samples.documents import plan_paragraphs
+    from motcua.samples.render import Line
+
+    paragraphs = plan_paragraphs()
+    pages = [[Line(p, space_after=0.2) for p in paragraphs[start:start + 10]]
+             for start in (((i * 9) % max(1, len(paragraphs) - 10)) for i in range(count))]
+    return [born_digital_pdf(pages[i:i + per_document], folder / f"digital-{n:02d}.pdf").path
+            for n, i in enumerate(range(0, count, per_document), start=1)]
+
+
+def _summed_steps(outcome) -> dict[str, float]:
+    steps: dict[str, float] = {}
+    for doc in outcome.documents:
+        for step, seconds in doc.durations.items():
+            steps[step] = round(steps.get(step, 0.0) + seconds, 3)
+    return steps
+
+
+def _path_ms_per_page(steps: dict[str, float], pages: int) -> float:
+    return round(sum(steps.get(k, 0.0) for k in ("scan", "ocr", "assemble")) / pages * 1000, 2)
 
 
 def _raw_tesseract(pages: list[Path], out: Path, workers: int) -> float:
@@ -116,10 +153,15 @@ def run_bench(settings: Settings, *, pages: int = 20, pages_per_document: int = 
     outcome = digitize_files(settings, code, docs, applicant=None, procedure="bench")
     full = time.perf_counter() - start
 
-    steps: dict[str, float] = {}
-    for doc in outcome.documents:
-        for step, seconds in doc.durations.items():
-            steps[step] = round(steps.get(step, 0.0) + seconds, 3)
+    steps = _summed_steps(outcome)
+
+    say(f"born-digital path: the same text as {len(docs)} PDF(s) that carry it")
+    digital_docs = _born_digital_documents(folder, pages, pages_per_document)
+    start = time.perf_counter()
+    digital = digitize_files(settings, f"{code}-D", digital_docs, applicant=None, procedure="bench")
+    digital_seconds = time.perf_counter() - start
+    digital_steps = _summed_steps(digital)
+    scan_ms, digital_ms = _path_ms_per_page(steps, pages), _path_ms_per_page(digital_steps, pages)
     result = BenchResult(
         pages=pages, documents=len(docs), dpi=dpi, workers=settings.ocr_workers,
         tesseract_seconds=round(raw, 2), pipeline_seconds=round(full, 2),
@@ -131,6 +173,12 @@ def run_bench(settings: Settings, *, pages: int = 20, pages_per_document: int = 
         step_seconds=steps,
         archived=sum(d.status == "archived" for d in outcome.documents),
         started_at=stamp.isoformat(timespec="seconds"),
+        born_digital_seconds=round(digital_seconds, 2),
+        born_digital_step_seconds=digital_steps,
+        born_digital_archived=sum(d.status == "archived" for d in digital.documents),
+        scan_path_ms_per_page=scan_ms, born_digital_path_ms_per_page=digital_ms,
+        path_ratio=round(digital_ms / scan_ms, 4) if scan_ms else 0.0,
+        wall_ratio=round(digital_seconds / full, 4),
     )
     (folder / "result.json").write_text(json.dumps(result.to_json(), indent=2))
     return result

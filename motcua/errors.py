@@ -105,6 +105,13 @@ class OverLimits(BadInput):
     code = "over_limits"
 
 
+class SignedActiveContent(BadInput):
+    """A signed PDF that carries active content (JavaScript, attachments, actions): it cannot be
+    cleaned without breaking its signature, so a person decides."""
+
+    code = "signed_active_content"
+
+
 class OcrFailed(BadInput):
     """A page that Tesseract could not read even after a retry."""
 

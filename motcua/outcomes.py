@@ -135,3 +135,28 @@ class FixityResult:
 
     def to_json(self) -> dict:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class SignatureVerdict:
+    """A signature a submitted PDF already carried, as judged when it arrived (see
+    ``storage.models.SubmittedSignature``). Recorded facts, never a reason to refuse the file."""
+
+    position: int
+    field_name: str
+    signer: str
+    level: str
+    verdict: str  # valid | invalid | indeterminate
+    intact: bool
+    valid: bool
+    trusted: bool
+    chain_problem: str | None
+    signing_time: dt.datetime | None
+    timestamp_time: dt.datetime | None
+    modification_level: str | None
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        for key in ("signing_time", "timestamp_time"):
+            data[key] = data[key].isoformat() if data[key] else None
+        return data

@@ -138,3 +138,28 @@ class ReuseEntry(SQLModel, table=True):
     valid_from: dt.datetime = _when()
     valid_to: dt.datetime | None = _when(nullable=True)
     created_at: dt.datetime = _when()
+
+
+class SubmittedSignature(SQLModel, table=True):
+    """A signature a PDF already carried when it was submitted (a result issued by another
+    agency, a citizen's signed form), as judged on arrival against the configured trust roots.
+    A foreign or unknown CA is a recorded fact (``trusted`` False), not a failure; a broken one
+    (``intact`` False) is archived as received and flagged."""
+
+    __table_args__ = (UniqueConstraint("document_pk", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_pk: int = Field(foreign_key="document.id", index=True)
+    position: int  # 1 = the first signature in the file
+    field_name: str = Field(max_length=128)
+    signer: str = Field(max_length=255)
+    level: str = Field(max_length=8)  # B-B | B-T | B-LT | B-LTA | none
+    verdict: str = Field(max_length=16)  # valid | invalid | indeterminate
+    intact: bool
+    valid: bool
+    trusted: bool
+    chain_problem: str | None = Field(default=None, max_length=32)
+    signing_time: dt.datetime | None = _when(nullable=True)
+    timestamp_time: dt.datetime | None = _when(nullable=True)
+    modification_level: str | None = Field(default=None, max_length=32)
+    checked_at: dt.datetime = _when()

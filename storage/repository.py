@@ -16,12 +16,14 @@ from sqlmodel import Session, col, delete, select
 
 from motcua.agencies import AgencyPeriod
 from motcua.manifest import DossierManifest
+from motcua.outcomes import SignatureVerdict
 from motcua.storage.models import (
     Document,
     DocumentIdentifier,
     Dossier,
     ReuseEntry,
     StepEvent,
+    SubmittedSignature,
 )
 from motcua.times import utcnow
 
@@ -210,6 +212,35 @@ def record_renewal(
                           status="completed", started_at=started_at, finished_at=utcnow()))
     session.flush()
     return row
+
+
+def record_submitted_signatures(
+    session: Session, *, document_pk: int, verdicts: Iterable[SignatureVerdict]
+) -> int:
+    """The arrival verdicts of a submitted PDF's signatures (replacing earlier ones)."""
+    session.exec(delete(SubmittedSignature).where(SubmittedSignature.document_pk == document_pk))
+    now = utcnow()
+    rows = [SubmittedSignature(document_pk=document_pk, checked_at=now, position=v.position,
+                               field_name=v.field_name[:128], signer=v.signer[:255], level=v.level,
+                               verdict=v.verdict, intact=v.intact, valid=v.valid,
+                               trusted=v.trusted, chain_problem=v.chain_problem,
+                               signing_time=v.signing_time, timestamp_time=v.timestamp_time,
+                               modification_level=v.modification_level)
+            for v in verdicts]
+    session.add_all(rows)
+    session.flush()
+    return len(rows)
+
+
+def submitted_signatures(session: Session, *, document_pk: int) -> list[SignatureVerdict]:
+    rows = session.exec(select(SubmittedSignature)
+                        .where(SubmittedSignature.document_pk == document_pk)
+                        .order_by(col(SubmittedSignature.position)))
+    return [SignatureVerdict(position=r.position, field_name=r.field_name, signer=r.signer,
+                             level=r.level, verdict=r.verdict, intact=r.intact, valid=r.valid,
+                             trusted=r.trusted, chain_problem=r.chain_problem,
+                             signing_time=r.signing_time, timestamp_time=r.timestamp_time,
+                             modification_level=r.modification_level) for r in rows]
 
 
 def _upsert_reuse_entry(session: Session, *, row: Document, subject_id: str) -> ReuseEntry:

@@ -15,9 +15,11 @@ import json
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from motcua.core.assemble import document_text
 from motcua.core.ocr import PageText
 from motcua.core.scan import ScannedDocument
 from motcua.errors import ArchiveIntegrityError
+from motcua.outcomes import SignatureVerdict
 from motcua.settings import Settings
 from motcua.signing.factory import trust_roots
 from motcua.signing.pades import SignResult
@@ -30,14 +32,35 @@ from motcua.tasks.policies import IO_RETRY_DELAYS, retry_only_transient
 from motcua.times import utcnow
 
 
-def document_text(texts: list[PageText]) -> str:
-    """The OCR text of the whole document, pages separated by form feeds (as pdftotext does)."""
-    return "\f".join(t.text for t in texts)
+def _pages(scanned: ScannedDocument, texts: list[PageText]) -> list[dict]:
+    """One entry per archived page: how its text was obtained (``ocr`` from the scan, ``text``
+    extracted from a digital page) and, for scanned pages, dpi and what was done to the image."""
+    by_index = {t.index: t for t in texts}
+    entries = {p.index: {
+        "index": p.index + 1, "source": "ocr", "dpi": p.dpi, "low_dpi": "low_dpi" in p.flags,
+        "dpi_assumed": "dpi_assumed" in p.flags, "width": p.width, "height": p.height,
+        "rotation": (p.rotation + by_index[p.index].turned) % 360, "skew": p.skew,
+        "flags": list(p.flags), "ocr_confidence": by_index[p.index].confidence,
+        "words": by_index[p.index].words,
+    } for p in scanned.pages}
+    for index, text in (scanned.digital.texts if scanned.digital else ()):
+        entries[index] = {"index": index + 1, "source": "text", "characters": len(text)}
+    return [entries[i] for i in sorted(entries)]
+
+
+def _input(scanned: ScannedDocument, arrived: list[SignatureVerdict]) -> dict:
+    digital = scanned.digital
+    return {
+        "kind": digital.kind if digital else "scan",
+        "signed": bool(digital and digital.signed),
+        "active_content_removed": list(digital.active_content_removed) if digital else [],
+        "signatures_at_arrival": [v.to_json() for v in arrived],
+    }
 
 
 def _manifest(doc: DocumentRef, scanned: ScannedDocument, texts: list[PageText],
               signed: SignResult, pdf: archive.StoredObject, keys: archive.ArchiveKeys, txt_sha: str,
-              retain_until: dt.datetime, steps: list) -> bytes:
+              retain_until: dt.datetime, steps: list, arrived: list[SignatureVerdict]) -> bytes:
     return json.dumps({
         "document_id": doc.document_id,
         "dossier": doc.dossier.code,
@@ -46,13 +69,8 @@ def _manifest(doc: DocumentRef, scanned: ScannedDocument, texts: list[PageText],
         "title": doc.title,
         "source": {"name": doc.source_name, "intake_key": doc.source_key, "sha256": doc.sha256,
                    "bytes": scanned.size_bytes, "media_type": scanned.media_type},
-        "pages": [
-            {"index": p.index + 1, "dpi": p.dpi, "low_dpi": "low_dpi" in p.flags,
-             "dpi_assumed": "dpi_assumed" in p.flags, "width": p.width, "height": p.height,
-             "rotation": (p.rotation + t.turned) % 360, "skew": p.skew, "flags": list(p.flags),
-             "ocr_confidence": t.confidence, "words": t.words}
-            for p, t in zip(scanned.pages, texts, strict=True)
-        ],
+        "input": _input(scanned, arrived),
+        "pages": _pages(scanned, texts),
         "pdf": {"key": keys.pdf, "sha256": pdf.sha256, "bytes": pdf.size},
         "text": {"key": keys.txt, "sha256": txt_sha},
         "signature": {"level": signed.level, "signer": signed.signer_subject,
@@ -99,19 +117,21 @@ def archive_step(settings: Settings, doc: DocumentRef, scanned: ScannedDocument,
                                  metadata={"dossier": doc.dossier.code, "document": doc.document_id})
         if pdf.existed:  # an earlier run archived it and crashed: describe what S3 holds
             signed = _stored_signature(settings, client, bucket, pdf, signed)
-        text = document_text(texts).encode()
+        text = document_text(scanned, texts).encode()
         txt = archive.put_locked(client, bucket, keys.txt, text, content_type="text/plain; charset=utf-8",
                                  retain_until=retain_until)
         steps = repository.steps_of(step.session, document_pk=doc.pk)
+        arrived = repository.submitted_signatures(step.session, document_pk=doc.pk)
         body = _manifest(doc, scanned, texts, signed, pdf, keys, txt.sha256 or hashlib.sha256(text).hexdigest(),
-                         pdf.retain_until or retain_until, steps)
+                         pdf.retain_until or retain_until, steps, arrived)
         archive.put_locked(client, bucket, keys.manifest, body, content_type="application/json",
                            retain_until=retain_until)
         confs = [t.confidence for t in texts if t.confidence is not None]
         row = repository.mark_archived(step.session, document_pk=doc.pk, facts=repository.ArchivedFacts(
-            media_type=scanned.media_type, pages=len(scanned.pages),
+            media_type=scanned.media_type, pages=scanned.page_count,
             ocr_confidence=round(sum(confs) / len(confs), 2) if confs else None,
-            flags=",".join(scanned.flags), signature_level=signed.level,
+            flags=",".join(scanned.flags + (("signature_broken",) if any(
+                not v.intact for v in arrived) else ())), signature_level=signed.level,
             signer=signed.signer_subject, signed_at=signed.signing_time,
             archive_key=keys.pdf, version_id=pdf.version_id,
             # the hash of what S3 holds: ours, or the one a crashed earlier run already wrote

@@ -25,6 +25,7 @@ import shutil
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from motcua.core.assemble import document_text
 from motcua.errors import SignPending
 from motcua.outcomes import DocumentOutcome
 from motcua.settings import Settings
@@ -33,7 +34,7 @@ from motcua.storage import archive, repository
 from motcua.storage.db import open_session
 from motcua.storage.models import Document
 from motcua.storage.s3 import make_client
-from motcua.tasks.archive import archive_step, document_text
+from motcua.tasks.archive import archive_step
 from motcua.tasks.assemble import assemble_step
 from motcua.tasks.context import DocumentRef, Rejected
 from motcua.tasks.index import index_step
@@ -41,6 +42,7 @@ from motcua.tasks.ocr import ocr_step
 from motcua.tasks.quarantine import mark_sign_pending, quarantine_step
 from motcua.tasks.scan import scan_step
 from motcua.tasks.sign import sign_step
+from motcua.tasks.signatures import check_signatures_step
 
 
 @task(name="digitize-document", task_run_name="document/{doc.source_name}", cache_policy=NO_CACHE)
@@ -52,7 +54,9 @@ def digitize_document(settings: Settings, doc: DocumentRef, row: Document,
         scanned = scan_step(settings, doc)
         if isinstance(scanned, Rejected):
             return quarantine_step(settings, doc, scanned.error, scanned.step)
-        texts = ocr_step(settings, doc, scanned)
+        if scanned.digital is not None and scanned.digital.signed:
+            check_signatures_step(settings, doc)  # recorded facts, never a reason to refuse
+        texts = ocr_step(settings, doc, scanned) if scanned.pages else []  # born-digital: none
         if isinstance(texts, Rejected):
             return quarantine_step(settings, doc, texts.error, texts.step)
         pdf = assemble_step(settings, doc, scanned, texts)
@@ -63,7 +67,7 @@ def digitize_document(settings: Settings, doc: DocumentRef, row: Document,
         # A BadInput from here on is motcua's own fault (a PDF it made that its signer refuses):
         # it is raised, never quarantined.
         archive_step(settings, doc, scanned, texts, signed)
-        return index_step(settings, doc, document_text(texts))
+        return index_step(settings, doc, document_text(scanned, texts))
     finally:
         shutil.rmtree(doc.work_dir, ignore_errors=True)
         doc.local_path.unlink(missing_ok=True)

@@ -105,6 +105,18 @@ def _print_audit(target: str, report) -> None:
     out.print(table)
     if any(d.signatures for d in report.documents):
         out.print(sigs)
+    if any(d.submitted for d in report.documents):
+        arrived = Table(title="signatures the submitted file carried, judged on arrival")
+        for col in ("document", "#", "signer", "level", "verdict", "intact", "chain", "signed at"):
+            arrived.add_column(col, overflow="fold")
+        for d in report.documents:
+            for v in d.submitted:
+                arrived.add_row(d.document_id, str(v.position), v.signer, v.level,
+                                MARKS["ok" if v.verdict == "valid" else "failed" if v.verdict == "invalid" else "indeterminate"],
+                                "yes" if v.intact else "[red]NO[/red]",
+                                "trusted" if v.trusted else f"not trusted ({v.chain_problem or 'unknown CA'})",
+                                f"{v.signing_time:%Y-%m-%d %H:%M:%S}" if v.signing_time else "-")
+        out.print(arrived)
     if not report.documents:
         out.print("[red]no archived document found[/red]")
     out.print({"ok": "[green]all checks hold[/green]", "failed": "[red]some checks failed[/red]",

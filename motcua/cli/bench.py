@@ -38,7 +38,14 @@ def bench(
                 ("peak RSS, motcua process (MiB)", f"{result.peak_rss_mib:.0f}"),
                 ("peak RSS, largest child (MiB)", f"{result.peak_child_rss_mib:.0f}"),
                 ("documents archived", f"{result.archived}/{result.documents}"),
-            ] + [(f"step {k} (s, summed)", f"{v:.2f}") for k, v in result.step_seconds.items()]
+            ] + [(f"step {k} (s, summed)", f"{v:.2f}") for k, v in result.step_seconds.items()] + [
+                ("born-digital: same text as PDFs that carry it (s)", f"{result.born_digital_seconds:.2f}"),
+                ("scan path: scan+ocr+assemble per page (ms)", f"{result.scan_path_ms_per_page:.1f}"),
+                ("born-digital path per page (ms)", f"{result.born_digital_path_ms_per_page:.1f}"),
+                ("born-digital / scan, path per page (goal <= 0.05)", f"{result.path_ratio:.4f}"),
+                ("born-digital / scan, dossier wall time per page", f"{result.wall_ratio:.4f}"),
+                ("born-digital documents archived", f"{result.born_digital_archived}/{result.documents}"),
+            ]
             for row in rows:
                 table.add_row(*row)
             out.print(table)

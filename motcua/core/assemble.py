@@ -10,6 +10,10 @@ sRGB output intent, XMP metadata with the PDF/A identification matching the docu
 font embedded (Tesseract's GlyphLessFont), no encryption, no transparency. It is not checked by a
 conformance validator here (veraPDF is not available from the registries this project installs
 from); docs/archive.md says so.
+
+A PDF that was already digital (:class:`~motcua.core.scan.DigitalSource`) is not rebuilt:
+:func:`assemble_digital` keeps its pages as they are and lays the OCR text on its image pages
+only; a signed one is kept byte for byte. Neither is claimed to be PDF/A.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -36,7 +41,8 @@ from pypdf.generic import (
 from motcua.core import layout
 from motcua.core.ocr import PageText
 from motcua.core.pdfimage import add_image_page
-from motcua.core.scan import JPEG_QUALITY, PageImage
+from motcua.core.pdflayers import TextLayer, add_text_layers
+from motcua.core.scan import JPEG_QUALITY, DigitalSource, PageImage, ScannedDocument
 
 PRODUCER = "motcua"
 
@@ -136,3 +142,30 @@ def assemble_pdf(
     return AssembledPdf(
         path=out, pages=len(pages), sha256=hashlib.sha256(data).hexdigest(), size_bytes=len(data)
     )
+
+
+def assemble_digital(
+    digital: DigitalSource, pages: Sequence[PageImage], texts: Sequence[PageText], out: Path
+) -> AssembledPdf:
+    """The archived PDF of a digital input: the PDF itself (without its active content), with
+    the OCR text layer of each image page laid on that page alone; a signed PDF byte for byte,
+    never rewritten (its OCR text is indexed, not added to it)."""
+    by_index = {t.index: t for t in texts}
+    layers = {p.index: TextLayer(by_index[p.index].text_pdf, p.rotation + by_index[p.index].turned, p.skew)
+              for p in pages if p.index in by_index and not by_index[p.index].empty}
+    if digital.signed or not layers:
+        shutil.copyfile(digital.pdf, out)
+    else:
+        add_text_layers(digital.pdf, out, layers)
+    data = out.read_bytes()
+    return AssembledPdf(path=out, pages=digital.page_count,
+                        sha256=hashlib.sha256(data).hexdigest(), size_bytes=len(data))
+
+
+def document_text(scanned: ScannedDocument, texts: Sequence[PageText]) -> str:
+    """The whole document's text in page order, pages separated by form feeds (as pdftotext
+    does): OCR text for scanned pages, extracted text for the text pages of a digital PDF."""
+    by_index = {t.index: t.text for t in texts}
+    if scanned.digital is not None:
+        by_index.update(dict(scanned.digital.texts))
+    return "\f".join(by_index[i] for i in sorted(by_index))

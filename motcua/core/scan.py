@@ -10,8 +10,15 @@ folder:
   faded out, which only Tesseract sees.
 
 What is unusual but legitimate is a flag on the page, not an error: ``low_dpi`` (the archive
-rules ask for ≥ 200 dpi), ``dpi_assumed``, ``blank``, ``has_text`` (a born-digital page, today
-rasterised and OCR'd like any other), ``rasterised``, ``rotated``, ``deskewed``.
+rules ask for ≥ 200 dpi), ``dpi_assumed``, ``blank``, ``rasterised``, ``rotated``, ``deskewed``.
+
+A PDF that is already digital (DESIGN §1) takes another way (:mod:`motcua.core.pdfinput`): when
+a page carries text, or the file carries a signature, the archived PDF is the submitted one
+(never a rendering of it). Its text pages are extracted, not OCR'd; only its image pages become
+:class:`PageImage` s for OCR, and their text layers go back onto those pages alone. Active content
+is removed first (flag ``active_content_removed``); in a signed PDF it cannot be removed without
+breaking the signature, so such a file is refused (``signed_active_content``) for a person to
+decide. A signed PDF is never rewritten: no text layer is added to it, its text is only indexed.
 """
 
 from __future__ import annotations
@@ -26,7 +33,9 @@ from PIL import Image
 from motcua.core import layout
 from motcua.core.cpu import scanning_one_document, tesseract_slot
 from motcua.core.decode import RawPage, ScanOptions, check_file, decode, sha256_file
-from motcua.errors import CorruptInput
+from motcua.core.pdfactive import strip_active_content
+from motcua.core.pdfinput import PdfFacts, inspect_pdf, render_page_image
+from motcua.errors import CorruptInput, SignedActiveContent
 
 __all__ = ["JPEG_QUALITY", "PageImage", "ScanOptions", "ScannedDocument", "scan_document"]
 
@@ -48,17 +57,44 @@ class PageImage:
 
 
 @dataclass(frozen=True)
+class DigitalSource:
+    """A PDF that is archived as it is (its text pages extracted, its image pages OCR'd)."""
+
+    pdf: Path  # what is archived: the submitted bytes, or a copy without active content
+    page_count: int
+    texts: tuple[tuple[int, str], ...]  # (page index, extracted text) of every text page
+    signed: bool  # never rewritten: no text layer is added, the signature goes on incrementally
+    active_content_removed: tuple[str, ...] = ()
+
+    @property
+    def kind(self) -> str:
+        return "born_digital" if len(self.texts) == self.page_count else "mixed"
+
+
+@dataclass(frozen=True)
 class ScannedDocument:
     source: Path
     sha256: str
     media_type: str
     size_bytes: int
-    pages: tuple[PageImage, ...]
+    pages: tuple[PageImage, ...]  # the pages to OCR (of a digital PDF: its image pages only)
     dropped_blank_pages: int = 0
+    digital: DigitalSource | None = None
+
+    @property
+    def page_count(self) -> int:
+        return self.digital.page_count if self.digital else len(self.pages)
 
     @property
     def flags(self) -> tuple[str, ...]:
-        return tuple(sorted({f for p in self.pages for f in p.flags}))
+        found = {f for p in self.pages for f in p.flags}
+        if self.digital is not None:
+            found.add(self.digital.kind)
+            if self.digital.signed:
+                found.add("signed")
+            if self.digital.active_content_removed:
+                found.add("active_content_removed")
+        return tuple(sorted(found))
 
 
 # --- normalisation ----------------------------------------------------------------------------
@@ -155,6 +191,10 @@ def scan_document(
     media_type, size = check_file(path, opts)
     out_dir.mkdir(parents=True, exist_ok=True)
     digest = sha256 or sha256_file(path)
+    if media_type == "application/pdf":
+        facts = inspect_pdf(path, opts)
+        if facts.signed or any(p.has_text for p in facts.pages):
+            return _scan_digital(path, facts, out_dir, opts, digest, size, progress)
     pages: list[PageImage] = []
     dropped = 0
     pending: list[Future[PageImage | None]] = []
@@ -197,3 +237,38 @@ def scan_document(
         dropped_blank_pages=dropped,
     )
 
+
+
+def _scan_digital(path: Path, facts: PdfFacts, out_dir: Path, opts: ScanOptions, digest: str,
+                  size: int, progress: Callable[[int], None] | None) -> ScannedDocument:
+    """A PDF kept as it is: active content out (unless signed: refused), image pages prepared
+    for OCR, text pages' text taken as extracted."""
+    removed: tuple[str, ...] = ()
+    source = path
+    if facts.active_content:
+        if facts.signed:
+            raise SignedActiveContent(
+                f"the PDF is signed and carries active content ({', '.join(facts.active_content)}): "
+                "removing it would break the signature",
+                hint="a person must decide: ask the issuer for a copy without scripts or "
+                "attachments, or accept this one by hand",
+            )
+        source = out_dir / "without-active-content.pdf"
+        removed = strip_active_content(path, source)
+    pages: list[PageImage] = []
+    image_pages = [p.index for p in facts.pages if not p.has_text]
+    with scanning_one_document():
+        for done, index in enumerate(image_pages, start=1):
+            raw = render_page_image(source, index, out_dir, opts)
+            page = _normalise_in_slot(raw, out_dir, opts)
+            if page is not None:
+                pages.append(page)
+            if progress:
+                progress(done)
+    return ScannedDocument(
+        source=path, sha256=digest, media_type="application/pdf", size_bytes=size,
+        pages=tuple(pages), dropped_blank_pages=0,
+        digital=DigitalSource(pdf=source, page_count=len(facts.pages),
+                              texts=tuple((p.index, p.text) for p in facts.pages if p.has_text),
+                              signed=facts.signed, active_content_removed=removed),
+    )

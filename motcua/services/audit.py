@@ -22,12 +22,14 @@ failed, but a B-B/B-T signature's revocation status could not be obtained now).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from motcua.errors import ConfigurationError, ExitCode, TransientError
+from motcua.outcomes import SignatureVerdict
 from motcua.settings import Settings
 from motcua.storage import repository
 from motcua.storage.db import migrate, open_session
@@ -74,6 +76,8 @@ class DocumentAudit:
     signatures: tuple[Any, ...] = ()
     """:class:`~motcua.signing.report.SignatureReport` of every signature, signing order."""
     recorded: dict[str, Any] | None = None
+    submitted: tuple[SignatureVerdict, ...] = ()
+    """The signatures the file carried when it was submitted, as judged on arrival."""
 
     @property
     def status(self) -> Status:
@@ -89,6 +93,7 @@ class DocumentAudit:
             "archive_key": self.archive_key, "document_id": self.document_id,
             "source": self.source, "ok": self.ok, "status": self.status,
             "recorded": self.recorded,
+            "submitted_signatures": [v.to_json() for v in self.submitted],
             "checks": [c.to_json() for c in self.checks],
             "signatures": [{"position": i + 1, "judged": i == last, **s.to_json()}
                            for i, s in enumerate(self.signatures)],
@@ -129,18 +134,21 @@ class AuditReport:
 
 
 def _documents(settings: Settings, target: str):
+    """The archived documents of ``target`` with the signatures they carried on arrival."""
     migrate(settings.db_url)
     with open_session(settings.db_url) as session:
         if "/" in target and target.endswith(".pdf"):
             row = repository.get_document_by_key(session, archive_key=target)
-            return [row] if row else []
-        dossier = repository.get_dossier(session, code=target)
-        if dossier is None:
-            raise ConfigurationError(
-                f"no dossier {target!r} in the database",
-                hint="give a dossier code or an archive key (…/x.pdf)",
-            )
-        return repository.archived_documents(session, dossier_pk=dossier.id)
+            rows = [row] if row else []
+        else:
+            dossier = repository.get_dossier(session, code=target)
+            if dossier is None:
+                raise ConfigurationError(
+                    f"no dossier {target!r} in the database",
+                    hint="give a dossier code or an archive key (…/x.pdf)",
+                )
+            rows = repository.archived_documents(session, dossier_pk=dossier.id)
+        return [(r, tuple(repository.submitted_signatures(session, document_pk=r.id))) for r in rows]
 
 
 def audit(settings: Settings, target: str) -> AuditReport:
@@ -153,7 +161,8 @@ def audit(settings: Settings, target: str) -> AuditReport:
     roots = trust_roots(settings)
     documents = _documents(settings, target)
     try:
-        results = [_audit_document(settings, client, roots, doc) for doc in documents]
+        results = [dataclasses.replace(_audit_document(settings, client, roots, doc), submitted=arrived)
+                   for doc, arrived in documents]
     except TransientError as exc:
         raise ArchiveUnreachable(
             f"the archive stopped answering during the audit: {exc.message}",
