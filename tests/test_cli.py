@@ -140,3 +140,23 @@ def test_status_and_up_json_never_show_secrets(stack_settings):
         assert not any(s in shown for s in secrets + full_keys)
     status = json.loads(motcua(stack_settings, "status", "--json").stdout)
     assert status["running"] and set(status["services"]) == {"seaweedfs", "prefect", "pki"}
+
+
+def test_digitize_takes_any_file_name(stack_settings, tmp_path):
+    """The names that crashed `motcua digitize` (S3 refuses backslashes; a newline, a
+    right-to-left override): exit 0, every file archived, names shown escaped."""
+    names = ["..\\..\\evil.png", "dong1\ndong2.png", "rtl\u202egnp.png"]
+    paths = []
+    for i, name in enumerate(names):
+        folder = tmp_path / str(i)
+        folder.mkdir()
+        page = render.render_page(decision(f"{i + 1}/QĐ-SNNMT", "Lê Văn Tên", "094190002222", "9",
+                                           dt.date(2026, 11, 20)), dpi=150)
+        paths.append(str(render.save_png(page, folder / name)))
+    code = f"CLI-NAMES-{dt.datetime.now(dt.UTC):%H%M%S}"
+    proc = motcua(stack_settings, "digitize", *paths, "--dossier", code, "--json")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert [d["source"] for d in result["documents"]] == [
+        "..\\\\..\\\\evil.png", "dong1\\ndong2.png", "rtl\\u202egnp.png"]
+    assert all(d["status"] == "archived" for d in result["documents"])
