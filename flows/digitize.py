@@ -1,23 +1,27 @@
-"""The `digitize-dossier` flow: every document of one intake folder through
+"""The `digitize-dossier` flow: every file of one intake round through
 scan → ocr → assemble → sign → archive → index (DESIGN §1).
 
 The flow only orders tasks: the signing plan is checked first (a bad key fails the run before any
-OCR), the dossier is registered, each file is received (downloaded and hashed, so that two files
-with the same bytes become one document before any work starts), then every document runs
-concurrently through :func:`~motcua.tasks.document.digitize_document`; pages run in parallel
-inside the OCR step, and a process-wide cap keeps Tesseract at one process per core however many
-documents are in flight. What can happen to a document is described there.
+OCR), the round is taken (the files the watcher gave this run, or, for a run started by hand,
+the dossier's new files), the dossier is registered, each file is received (downloaded and
+hashed, so that two files with the same bytes become one document before any work starts), then
+every document runs concurrently through :func:`~motcua.tasks.document.digitize_document`; pages
+run in parallel inside the OCR step, and a process-wide cap keeps Tesseract at one process per
+core however many documents are in flight. What can happen to a document is described there.
 
 Submissions that reached the archive or the quarantine are removed from intake at the end (their
-bytes live on there); those waiting to be signed stay.
+bytes live on there); those waiting to be signed stay. The round is closed with the outcome (so
+``motcua digitize``, in another process, can print it), or failed with what went wrong.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
+import socket
 
 from prefect import flow, get_run_logger
-from prefect.artifacts import create_table_artifact
+from prefect.artifacts import create_markdown_artifact
 from prefect.runtime import flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
 
@@ -29,8 +33,14 @@ from motcua.tasks.context import DocumentRef
 from motcua.tasks.document import digitize_document
 from motcua.tasks.quarantine import quarantine_manifest
 from motcua.tasks.receive import clear_intake, receive_document, register_dossier
+from motcua.tasks.rounds import close_round, fail_round, take_round
 from motcua.tasks.sign import prepare_signing_step
 from motcua.text import clean
+
+
+def this_process() -> str:
+    """How a run names the process it runs in (the round records it)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 @flow(
@@ -39,16 +49,35 @@ from motcua.text import clean
     task_runner=ThreadPoolTaskRunner(max_workers=4),
     validate_parameters=False,
 )
-def digitize_dossier(dossier_code: str, settings: Settings) -> DossierOutcome:
-    """Digitize every file in ``intake/{dossier_code}/``."""
+def digitize_dossier(dossier_code: str, settings: Settings | None = None,
+                     round_pk: int | None = None) -> DossierOutcome:
+    """Digitize the files of ``intake/{dossier_code}/`` that round ``round_pk`` holds (a round
+    the caller claimed), or, without one, the dossier's files not processed yet.
+
+    ``settings`` empty (a deployment run started from the UI): built here from ``MOTCUA_*`` in
+    the environment of the process that runs it.
+    """
+    settings = settings or Settings()
     check_tesseract(settings.ocr_languages)
     plan = prepare_signing_step(settings)
-    registration = register_dossier(settings, dossier_code)
+    round_, keys = take_round(settings, dossier_code, round_pk, this_process())
+    try:
+        result = _digitize(settings, dossier_code, round_.number, keys, plan)
+    except BaseException as exc:
+        fail_round(settings, round_.pk, exc)
+        raise
+    close_round(settings, round_.pk, result)
+    return result
+
+
+def _digitize(settings: Settings, dossier_code: str, intake_round: int, keys: list[str],
+              plan) -> DossierOutcome:
+    registration = register_dossier(settings, dossier_code, keys, intake_round)
     dossier, objects, entries = registration.dossier, registration.objects, registration.entries
     manifest = None
     if registration.manifest_problem is not None:  # the files go on with what is known
         manifest = quarantine_manifest(settings, dossier, registration.manifest_problem)
-    if not objects:
+    if not objects and manifest is None:
         raise DossierError(
             f"intake/{dossier_code}/ holds no files", hint="upload the scans first",
             code="empty_dossier",
@@ -73,10 +102,10 @@ def digitize_dossier(dossier_code: str, settings: Settings) -> DossierOutcome:
     clear_intake(settings, dossier_code, done, all_done=len(done) == len(objects))
     result = DossierOutcome(dossier=dossier_code, agency_code=dossier.agency_code,
                             documents=outcomes, flow_run_id=str(flow_run.id) if flow_run.id else None,
-                            manifest=manifest)
+                            manifest=manifest, intake_round=intake_round)
     _summary_artifact(result)
     get_run_logger().info("dossier %s: %s", dossier_code,
-                          ", ".join(f"{o.source}={o.status}" for o in outcomes))
+                          ", ".join(f"{o.source}={o.status}" for o in outcomes) or "no files")
     return result
 
 
@@ -87,16 +116,32 @@ def _duplicate(primary: DocumentOutcome, doc: DocumentRef) -> DocumentOutcome:
                                durations={})
 
 
+def _cell(value: object) -> str:
+    return str(value if value is not None else "–").replace("|", "\\|").replace("\n", " ")
+
+
 def _summary_artifact(result: DossierOutcome) -> None:
+    """The run's markdown artifact: per document pages, OCR confidence, signature level and
+    where it went (archive key, or quarantine key and reason)."""
     outcomes = result.documents
-    create_table_artifact(
+    archived = sum(o.status == "archived" for o in outcomes)
+    lines = [f"# Hồ sơ {result.dossier}", "",
+             f"Agency {result.agency_code}, round {result.intake_round}: "
+             f"{archived}/{len(outcomes)} document(s) archived.", "",
+             "| document | status | pages | OCR confidence | signature | archive key / reason |",
+             "|---|---|---|---|---|---|"]
+    for o in outcomes:
+        where = o.archive_key if o.status == "archived" else (
+            f"{o.quarantine_key or ''} {o.reason_code or ''}: {o.reason or ''}".strip())
+        lines.append("| " + " | ".join(_cell(v) for v in (
+            o.source, o.status + (" (already)" if o.already_archived else ""), o.pages,
+            f"{o.ocr_confidence:.1f}" if o.ocr_confidence is not None else None,
+            o.signature_level, where)) + " |")
+    if result.manifest is not None:
+        lines += ["", f"**dossier.json quarantined**: {_cell(result.manifest.reason_code)}: "
+                      f"{_cell(result.manifest.reason)} → `{result.manifest.quarantine_key}`"]
+    create_markdown_artifact(
         key="digitize-" + "".join(c if c.isalnum() else "-" for c in result.dossier.lower()),
-        table=[
-            {"document": o.source, "status": o.status, "pages": o.pages,
-             "ocr_confidence": o.ocr_confidence, "signature": o.signature_level,
-             "archive_key": o.archive_key or o.quarantine_key, "reason": o.reason_code}
-            for o in outcomes
-        ],
-        description=f"Dossier {result.dossier}: {sum(o.status == 'archived' for o in outcomes)}"
-        f"/{len(outcomes)} document(s) archived",
+        markdown="\n".join(lines),
+        description=f"Dossier {result.dossier}: {archived}/{len(outcomes)} document(s) archived",
     )

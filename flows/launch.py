@@ -1,8 +1,16 @@
 """Run motcua's flows from a command, a script or a test, against the stack's Prefect server.
 
-``digitize-dossier`` and ``fixity-audit`` run in the calling process, reporting to the Prefect
-server of the embedded stack (or the one ``MOTCUA_PREFECT_API_URL`` names), so every run,
-task run, log and artifact appears in its UI.
+Two ways to digitize a dossier, one path for its files (DESIGN §4):
+
+- :func:`submit_and_follow` (``motcua digitize``): upload the files with the intake identity,
+  as a desk PC does, then follow the round the watcher opens for them to its end, on whatever
+  worker runs it, and return its outcome as stored in the database;
+- :func:`run_dossier` / :func:`digitize_files`: run ``digitize-dossier`` in this process on the
+  dossier's files not processed yet (tests, benchmarks and scripts that need their own settings);
+  it opens its own round, so it can never process a file a worker also processes.
+
+Either way the run reports to the Prefect server of the embedded stack (or the one
+``MOTCUA_PREFECT_API_URL`` names), so every run, task run, log and artifact appears in its UI.
 """
 
 from __future__ import annotations
@@ -12,20 +20,29 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from motcua.errors import DossierError
 from motcua.infra.state import prefect_api_url
 from motcua.outcomes import DossierOutcome, FixityResult
+from motcua.services import intake_watch
 from motcua.services.intake import manifest_for_files, submit_files
 from motcua.settings import Settings
+from motcua.times import utcnow
 
 
 @contextmanager
-def _on_server(settings: Settings) -> Iterator[None]:
+def on_server(settings: Settings) -> Iterator[None]:
     # Quiet, offline defaults for the Prefect client in this process (before importing it).
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from prefect.logging.handlers import APILogWorker
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        temporary_settings,
+    )
 
-    with temporary_settings(updates={PREFECT_API_URL: prefect_api_url(settings)}):
+    # No flow-run heartbeat: in Prefect 3.9.1 it adds ~1 s to every run (flows/service.py).
+    with temporary_settings(updates={PREFECT_API_URL: prefect_api_url(settings),
+                                     PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         try:
             yield
         finally:
@@ -35,13 +52,14 @@ def _on_server(settings: Settings) -> Iterator[None]:
 
 
 def run_dossier(settings: Settings, code: str, *, tags: Sequence[str] = ()) -> DossierOutcome:
-    """Run ``digitize-dossier`` for ``intake/{code}/``."""
-    with _on_server(settings):
+    """Run ``digitize-dossier`` in this process on the new files of ``intake/{code}/``; the
+    run is tagged with the dossier's agency and procedure (and ``tags``)."""
+    with on_server(settings):
         from prefect import tags as prefect_tags
 
         from motcua.flows.digitize import digitize_dossier
 
-        with prefect_tags(*tags):
+        with prefect_tags(*intake_watch.tags_for(settings, code), *tags):
             return digitize_dossier(code, settings)
 
 
@@ -58,12 +76,47 @@ def digitize_files(
     manifest = manifest_for_files(code, files, applicant=applicant, procedure=procedure,
                                   doc_type=doc_type)
     submit_files(settings, manifest, files)
-    return run_dossier(settings, code, tags=[f"procedure:{procedure}"] if procedure else [])
+    return run_dossier(settings, code)
+
+
+def submit_and_follow(
+    settings: Settings,
+    code: str,
+    files: Sequence[Path],
+    *,
+    applicant: str | None = None,
+    procedure: str | None = None,
+    doc_type: str | None = None,
+    timeout: float = 3600.0,
+    say=lambda _message: None,
+) -> DossierOutcome:
+    """Submit local files as dossier ``code`` with the intake identity, then follow the round
+    the watcher opens for them until a worker has finished it: ``motcua digitize``."""
+    manifest = manifest_for_files(code, files, applicant=applicant, procedure=procedure,
+                                  doc_type=doc_type)
+    since = utcnow()
+    written = submit_files(settings, manifest, files)
+    say(f"dropped {len(written) - 1} file(s) into intake/{code}/; waiting for the watcher")
+    return follow(settings, code, written, since=since, timeout=timeout, say=say)
+
+
+def follow(settings: Settings, code: str, written: Sequence, *, since,
+           timeout: float = 3600.0, say=lambda _message: None) -> DossierOutcome:
+    """Wait for the round that took ``written`` (what :func:`submit_files` wrote, at or after
+    ``since``) to end, and return its outcome as the run stored it."""
+    first = written[0]  # a scan, or the manifest of a folder without any
+    done = intake_watch.wait_until_done(settings, code, first.key, first.etag, since=since,
+                                        timeout=timeout, say=say)
+    if done.state != "done" or done.outcome is None:
+        raise DossierError(f"the run of dossier {code} failed: {done.error}",
+                           hint="see the run in the Prefect UI (motcua status shows where)",
+                           code="run_failed")
+    return DossierOutcome.from_json_text(done.outcome)
 
 
 def run_fixity(settings: Settings, *, renew_within_days: int) -> FixityResult:
     """Run ``fixity-audit`` once, now."""
-    with _on_server(settings):
+    with on_server(settings):
         from motcua.flows.fixity import fixity_audit
 
         return fixity_audit(settings, renew_within_days)

@@ -9,6 +9,7 @@ field names are a contract.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
@@ -40,6 +41,7 @@ class DocumentOutcome:
     quarantine_key: str | None = None
     already_archived: bool = False
     duplicate_of: str | None = None  # another file of the dossier with the same bytes
+    added_later: bool = False  # dropped after the dossier was processed (a later round)
     durations: dict[str, float] = field(default_factory=dict)  # step → seconds
 
     @classmethod
@@ -55,7 +57,8 @@ class DocumentOutcome:
             archive_key=row.archive_key, sha256=row.sha256, pages=row.pages,
             ocr_confidence=row.ocr_confidence, signature_level=row.signature_level,
             doc_type=row.doc_type, reason=row.reason, reason_code=row.reason_code,
-            quarantine_key=row.quarantine_key, already_archived=already, durations=durations,
+            quarantine_key=row.quarantine_key, already_archived=already,
+            added_later=getattr(row, "intake_round", 1) > 1, durations=durations,
         )
 
     def to_json(self) -> dict:
@@ -86,16 +89,31 @@ class DossierOutcome:
     documents: list[DocumentOutcome]
     flow_run_id: str | None
     manifest: ManifestOutcome | None = None  # None: the manifest was used (or there was none)
+    intake_round: int = 1  # > 1: files dropped after the dossier was processed
 
     @property
     def ok(self) -> bool:
         return self.manifest is None and all(d.status == "archived" for d in self.documents)
+
+    def to_json_text(self) -> str:
+        """Everything, for :meth:`from_json_text` (the service stores a round's outcome so that
+        ``motcua digitize`` can print it from another process)."""
+        return json.dumps(asdict(self), ensure_ascii=False)
+
+    @classmethod
+    def from_json_text(cls, text: str) -> DossierOutcome:
+        data = json.loads(text)
+        manifest = data.pop("manifest", None)
+        documents = [DocumentOutcome(**d) for d in data.pop("documents")]
+        return cls(**data, documents=documents,
+                   manifest=ManifestOutcome(**manifest) if manifest else None)
 
     def to_json(self) -> dict:
         data = {
             "dossier": self.dossier,
             "agency": self.agency_code,
             "flow_run_id": self.flow_run_id,
+            "round": self.intake_round,
             "documents": [d.to_json() for d in self.documents],
         }
         if self.manifest is not None:

@@ -71,9 +71,26 @@ class Settings(BaseSettings):
     reports_bucket: str = "reports"
     archive_retention_days: int = Field(default=3650, ge=1)
 
-    # --- Prefect -----------------------------------------------------------------------------
+    # --- Prefect and the service ------------------------------------------------------------
     prefect_api_url: str | None = Field(
         default=None, description="Empty = the embedded Prefect server started by `motcua up`."
+    )
+    service: bool = Field(
+        default=True,
+        description="`motcua up` also starts the intake watcher and a worker, so that a file "
+        "dropped into intake is archived with nothing else started by hand.",
+    )
+    intake_poll_seconds: float = Field(default=1.0, gt=0, le=60,
+                                       description="How often the watcher lists the intake bucket.")
+    intake_quiet_seconds: float = Field(
+        default=20.0, ge=0,
+        description="A dossier folder without dossier.json is complete once no new file has "
+        "come for this long (scanners drop files without a manifest).",
+    )
+    worker_concurrency: int = Field(
+        default=2, ge=1,
+        description="Dossiers one worker runs at once (Tesseract stays at one process per core "
+        "whatever this is).",
     )
 
     # --- scan limits (decompression bombs, runaway inputs) ----------------------------------

@@ -16,6 +16,7 @@ manifest with only the folder's code, so the files are still digitized.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 from collections.abc import Iterable, Sequence
@@ -51,24 +52,31 @@ class ManifestRead:
     present: bool = False
 
 
+@dataclass(frozen=True)
+class Written:
+    key: str
+    etag: str
+
+
 def upload_dossier(
     client: Minio, bucket: str, code: str, files: Sequence[tuple[str, Path]],
     manifest: DossierManifest,
-) -> list[str]:
+) -> list[Written]:
     """Upload ``(key name, local file)`` pairs, then the manifest (which marks the folder
-    complete); return the keys. The key names must be safe (:func:`motcua.text.safe_key_name`)."""
-    keys = []
+    complete); what was written, the manifest last. The key names must be safe
+    (:func:`motcua.text.safe_key_name`)."""
+    written = []
     try:
         for name, path in files:
-            key = f"{code}/{name}"
-            client.fput_object(bucket, key, str(path))
-            keys.append(key)
+            result = client.fput_object(bucket, f"{code}/{name}", str(path))
+            written.append(Written(f"{code}/{name}", (result.etag or "").strip('"')))
         body = manifest.model_dump_json(indent=2, exclude_none=True).encode()
-        client.put_object(bucket, f"{code}/{MANIFEST}", io.BytesIO(body), len(body),
-                          content_type="application/json")
+        result = client.put_object(bucket, f"{code}/{MANIFEST}", io.BytesIO(body), len(body),
+                                   content_type="application/json")
+        written.append(Written(f"{code}/{MANIFEST}", (result.etag or "").strip('"')))
     except (S3Error, HTTPError) as exc:
         raise s3_error(exc, "uploading to intake") from exc
-    return keys
+    return written
 
 
 def list_dossier(client: Minio, bucket: str, code: str) -> list[IntakeObject]:
@@ -81,6 +89,37 @@ def list_dossier(client: Minio, bucket: str, code: str) -> list[IntakeObject]:
     except (S3Error, HTTPError) as exc:
         raise s3_error(exc, "listing intake") from exc
     return sorted((o for o in objects if o.name != MANIFEST), key=lambda o: o.name)
+
+
+@dataclass(frozen=True)
+class ListedObject:
+    key: str
+    etag: str
+    modified_at: dt.datetime
+    size: int
+
+
+def list_all(client: Minio, bucket: str) -> list[ListedObject]:
+    """Every object in the intake bucket, with what tells one upload from another."""
+    try:
+        return [ListedObject(key=o.object_name, etag=(o.etag or "").strip('"'),
+                             modified_at=(o.last_modified or dt.datetime.now(dt.UTC)).astimezone(dt.UTC),
+                             size=o.size or 0)
+                for o in client.list_objects(bucket, recursive=True) if not o.is_dir]
+    except (S3Error, HTTPError) as exc:
+        raise s3_error(exc, "listing intake") from exc
+
+
+def list_dossier_versions(client: Minio, bucket: str, code: str) -> list[ListedObject]:
+    """The objects of one dossier folder, the manifest included, as :func:`list_all` sees them."""
+    try:
+        return [ListedObject(key=o.object_name, etag=(o.etag or "").strip('"'),
+                             modified_at=(o.last_modified or dt.datetime.now(dt.UTC)).astimezone(dt.UTC),
+                             size=o.size or 0)
+                for o in client.list_objects(bucket, prefix=f"{code}/", recursive=True)
+                if not o.is_dir]
+    except (S3Error, HTTPError) as exc:
+        raise s3_error(exc, "listing intake") from exc
 
 
 def read_manifest(client: Minio, bucket: str, code: str) -> ManifestRead:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator, UniqueConstraint
+from sqlalchemy import DateTime, MetaData, Text, TypeDecorator, UniqueConstraint
 from sqlmodel import Column, Field, SQLModel
 
 # Deterministic constraint names, so migrations are the same on SQLite and PostgreSQL.
@@ -97,6 +97,7 @@ class Document(SQLModel, table=True):
     reason_code: str | None = Field(default=None, max_length=32)
     reason: str | None = Field(default=None, max_length=2000)
     quarantine_key: str | None = Field(default=None, max_length=255)
+    intake_round: int = Field(default=1, description="1: came with the dossier; > 1: added later")
     created_at: dt.datetime = _when()
     updated_at: dt.datetime = _when()
 
@@ -163,3 +164,47 @@ class SubmittedSignature(SQLModel, table=True):
     timestamp_time: dt.datetime | None = _when(nullable=True)
     modification_level: str | None = Field(default=None, max_length=32)
     checked_at: dt.datetime = _when()
+
+
+class IntakeDrop(SQLModel, table=True):
+    """An object seen in the intake bucket (one upload of one key: key, content hash and the
+    time S3 stored it): the watcher's memory, kept here and not in a process, so two watchers,
+    a restart or a second machine see the same. The same file uploaded again later is a new
+    drop (a new ``modified_at``), processed again (and found already archived)."""
+
+    __table_args__ = (UniqueConstraint("key", "etag", "modified_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=1024)
+    etag: str = Field(max_length=128)
+    modified_at: dt.datetime = _when()
+    size: int
+    dossier_code: str = Field(max_length=64, index=True)
+    seen_at: dt.datetime = _when()
+    round_pk: int | None = Field(default=None, foreign_key="intakeround.id", index=True)
+
+
+class IntakeRound(SQLModel, table=True):
+    """One run's worth of a dossier's files: the first files with their ``dossier.json``, and
+    later ones dropped after it was processed (``number`` > 1: documents added later).
+
+    Exactly once, by the database: ``(dossier_code, number)`` is unique, so two watchers cannot
+    both open a round; a run may only take a round whose state it moves from ``created`` to
+    ``running`` itself, so two deliveries of one round give one run."""
+
+    __table_args__ = (UniqueConstraint("dossier_code", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_code: str = Field(max_length=64, index=True)
+    number: int
+    state: str = Field(default="created", max_length=16, index=True)
+    # created | running | done | failed
+    created_by: str = Field(max_length=128)
+    created_at: dt.datetime = _when()
+    rung_at: dt.datetime | None = _when(nullable=True)  # a worker was asked to take it
+    started_at: dt.datetime | None = _when(nullable=True)
+    finished_at: dt.datetime | None = _when(nullable=True)
+    worker: str | None = Field(default=None, max_length=128)
+    flow_run_id: str | None = Field(default=None, max_length=64)
+    error: str | None = Field(default=None, max_length=2000)
+    outcome: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

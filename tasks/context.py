@@ -39,6 +39,7 @@ class DossierRef:
     agency_name: str
     received_at: dt.datetime
     applicant_id: str | None
+    intake_round: int = 1  # the round this run processes: > 1 means files added later
 
     @property
     def year(self) -> int:

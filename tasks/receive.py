@@ -35,15 +35,17 @@ class Registration:
 
 @task(name="register-dossier", cache_policy=NO_CACHE, retries=3,
       retry_delay_seconds=IO_RETRY_DELAYS, retry_condition_fn=retry_only_transient)
-def register_dossier(settings: Settings, code: str) -> Registration:
+def register_dossier(settings: Settings, code: str, keys: list[str], intake_round: int = 1) -> Registration:
     """Bring the database to the current schema (once per process), read the intake folder's
-    manifest and list, create the dossier row the first time. A manifest that cannot be used
-    is reported, not raised: the dossier goes on with what is known (its code)."""
+    manifest and list the round's files (``keys``), create the dossier row the first time. A
+    manifest that cannot be used is reported, not raised: the dossier goes on with what is known
+    (its code)."""
     migrate(settings.db_url)
     client = make_client(settings, "pipeline")
     read = intake.read_manifest(client, settings.intake_bucket, code)
     manifest = read.manifest
-    objects = intake.list_dossier(client, settings.intake_bucket, code)
+    wanted = set(keys)
+    objects = [o for o in intake.list_dossier(client, settings.intake_bucket, code) if o.key in wanted]
     received_at = manifest.received_at or utcnow()
     if received_at.tzinfo is None:
         received_at = received_at.replace(tzinfo=dt.UTC)
@@ -55,10 +57,11 @@ def register_dossier(settings: Settings, code: str) -> Registration:
         session.commit()
         ref = DossierRef(pk=row.id, code=row.code, agency_code=row.agency_code,
                          agency_name=row.agency_name, received_at=row.received_at,
-                         applicant_id=row.applicant_id)
+                         applicant_id=row.applicant_id, intake_round=intake_round)
     get_run_logger().info("dossier %s: %d file(s) in intake, agency %s", code, len(objects), ref.agency_code)
     entries = {e.file: e for e in manifest.documents}  # NFC names (DocumentEntry cleans them)
-    return Registration(ref, objects, entries, read.problem)
+    problem = read.problem if f"{code}/{intake.MANIFEST}" in wanted else None
+    return Registration(ref, objects, entries, problem)
 
 
 @task(name="receive-document", cache_policy=NO_CACHE, retries=3,
@@ -107,7 +110,7 @@ def _find_or_add(session, dossier: DossierRef, digest: str, name: str, size: int
             session, dossier_pk=dossier.pk, document_id=document_id, source_name=name,
             source_sha256=digest, source_bytes=size, kind=entry.kind if entry else "component",
             doc_type=entry.type if entry and entry.type else "khac",
-            title=entry.title if entry else None,
+            title=entry.title if entry else None, intake_round=dossier.intake_round,
         )
         session.commit()
     except IntegrityError:  # another run registered the same file a moment ago

@@ -67,13 +67,17 @@ def digitize(
     doc_type: Annotated[str | None, typer.Option("--doc-type", help="Document type of the files; default: classified from the text.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Upload local scans to the intake bucket and digitize them with the Prefect flow.
+    """Upload local scans to the intake bucket and follow their run to its end.
+
+    The files go to intake/<dossier>/ with the intake identity, as a desk PC would; the watcher
+    hands them to a worker, and this command prints what became of each. With
+    MOTCUA_SERVICE=false (no watcher), the flow runs in this process instead.
 
     Exits 2 if a document was quarantined (its reason is printed) or the arguments are invalid,
     1 if one waits for signing.
     """
     from motcua.errors import BadArguments
-    from motcua.flows.launch import digitize_files
+    from motcua.flows.launch import digitize_files, submit_and_follow
     from motcua.infra.state import prefect_ui_url
     from motcua.manifest import validate_code
 
@@ -84,8 +88,12 @@ def digitize(
             raise BadArguments(str(exc), hint="pass --dossier CODE") from None
         s = settings()
         ensure_stack(s)
-        outcome = digitize_files(s, code, files, applicant=applicant,
-                                 procedure=procedure, doc_type=doc_type)
+        if s.service:  # the path every dossier takes: intake, the watcher, a worker
+            outcome = submit_and_follow(s, code, files, applicant=applicant, procedure=procedure,
+                                        doc_type=doc_type, say=say)
+        else:  # MOTCUA_SERVICE=false: no watcher runs, so run the flow here
+            outcome = digitize_files(s, code, files, applicant=applicant,
+                                     procedure=procedure, doc_type=doc_type)
         emit(as_json, outcome.to_json(), lambda: _print_outcomes([outcome], prefect_ui_url(s)))
         for d in outcome.documents:
             if d.status != "archived" and not as_json:

@@ -41,9 +41,10 @@ def manifest_for_files(
     )
 
 
-def submit_files(settings: Settings, manifest: DossierManifest, files: Sequence[Path]) -> list[str]:
+def submit_files(settings: Settings, manifest: DossierManifest, files: Sequence[Path]
+                 ) -> list[intake.Written]:
     """Upload ``files`` under their safe, unique key names (the same ones
-    :func:`manifest_for_files` lists), then ``manifest``; the keys written."""
+    :func:`manifest_for_files` lists), then ``manifest``; what was written, manifest last."""
     names = unique_key_names([f.name for f in files])
     return intake.upload_dossier(make_client(settings, "intake"), settings.intake_bucket,
                                  manifest.code, list(zip(names, files, strict=True)), manifest)

@@ -1,10 +1,5 @@
-"""Every row read and write on the schema, in one place.
-
-Functions take the session first and everything else by keyword, and never commit: the caller
-owns the transaction, so "document archived + step completed" or "identifiers + reuse entry +
-indexed" is one atomic change. A step opens one session (:func:`motcua.storage.db.open_session`),
-records its start, does its work, and commits its writes together with its completion.
-"""
+"""Document rows and what hangs off them: identifiers, reuse entries, submitted signatures,
+renewals."""
 
 from __future__ import annotations
 
@@ -14,53 +9,15 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, delete, select
 
-from motcua.agencies import AgencyPeriod
-from motcua.manifest import DossierManifest
 from motcua.outcomes import SignatureVerdict
 from motcua.storage.models import (
     Document,
     DocumentIdentifier,
-    Dossier,
     ReuseEntry,
     StepEvent,
     SubmittedSignature,
 )
 from motcua.times import utcnow
-
-# --- dossiers --------------------------------------------------------------------------------
-
-
-def get_dossier(session: Session, *, code: str) -> Dossier | None:
-    return session.exec(select(Dossier).where(Dossier.code == code)).first()
-
-
-def register_dossier(
-    session: Session, *, manifest: DossierManifest, agency: AgencyPeriod, received_at: dt.datetime
-) -> Dossier:
-    """The dossier's row, created the first time only: a dossier is registered once, and its
-    agency code stays the one in force when it was received."""
-    existing = get_dossier(session, code=manifest.code)
-    if existing is not None:
-        return existing
-    dossier = Dossier(
-        code=manifest.code,
-        agency_code=agency.code,
-        agency_name=agency.name,
-        applicant_id=manifest.applicant.id,
-        applicant_name=manifest.applicant.name,
-        procedure_code=manifest.procedure.code,
-        procedure_name=manifest.procedure.name,
-        channel=manifest.channel,
-        received_at=received_at,
-        due_at=manifest.due_at,
-        registered_at=utcnow(),
-    )
-    session.add(dossier)
-    session.flush()
-    return dossier
-
-
-# --- documents -------------------------------------------------------------------------------
 
 
 def get_document(session: Session, *, dossier_pk: int, source_sha256: str) -> Document | None:
@@ -94,6 +51,7 @@ def add_document(
     kind: str,
     doc_type: str,
     title: str | None,
+    intake_round: int = 1,
 ) -> Document:
     """A new document row (flushed, so it has its key). Two runs adding the same file of a
     dossier at once: the second gets an ``IntegrityError`` at commit (the unique constraint on
@@ -104,7 +62,7 @@ def add_document(
     row = Document(
         dossier_id=dossier_pk, document_id=document_id, source_name=source_name,
         source_sha256=source_sha256, source_bytes=source_bytes, kind=kind, doc_type=doc_type,
-        title=title, created_at=now, updated_at=now,
+        title=title, intake_round=intake_round, created_at=now, updated_at=now,
     )
     session.add(row)
     session.flush()
@@ -272,44 +230,3 @@ def _touched(session: Session, row: Document) -> Document:
     return row
 
 
-# --- step events -----------------------------------------------------------------------------
-
-
-def start_step(
-    session: Session,
-    *,
-    dossier_pk: int,
-    document_pk: int | None,
-    step: str,
-    attempt: int,
-    flow_run_id: str | None,
-    task_run_id: str | None,
-    started_at: dt.datetime | None = None,
-) -> StepEvent:
-    """A ``running`` event (started now unless ``started_at`` says when), flushed so that it
-    has its key."""
-    event = StepEvent(
-        dossier_id=dossier_pk, document_pk=document_pk, step=step, status="running",
-        attempt=attempt, flow_run_id=flow_run_id, task_run_id=task_run_id,
-        started_at=started_at or utcnow(),
-    )
-    session.add(event)
-    session.flush()
-    return event
-
-
-def finish_step(session: Session, *, event: StepEvent, status: str, error: str | None = None) -> StepEvent:
-    event.status, event.error, event.finished_at = status, (error or None) and error[:2000], utcnow()
-    session.add(event)
-    session.flush()
-    return event
-
-
-def steps_of(session: Session, *, document_pk: int) -> list[StepEvent]:
-    return list(
-        session.exec(
-            select(StepEvent)
-            .where(StepEvent.document_pk == document_pk)
-            .order_by(col(StepEvent.started_at), col(StepEvent.id))
-        )
-    )

@@ -1,0 +1,5 @@
+"""``python -m motcua``: the command line, as the stack's services start it."""
+
+from motcua.cli import main
+
+main()
