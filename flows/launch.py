@@ -30,19 +30,27 @@ from motcua.times import utcnow
 
 
 @contextmanager
-def on_server(settings: Settings) -> Iterator[None]:
-    # Quiet, offline defaults for the Prefect client in this process (before importing it).
+def on_server_settings(settings: Settings) -> Iterator[None]:
+    """Prefect settings for runs of this process: the stack's API, no flow-run heartbeat (in
+    Prefect 3.9.1 it adds ~1 s to every run: flows/service.py)."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    from prefect.logging.handlers import APILogWorker
     from prefect.settings import (
         PREFECT_API_URL,
         PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
         temporary_settings,
     )
 
-    # No flow-run heartbeat: in Prefect 3.9.1 it adds ~1 s to every run (flows/service.py).
     with temporary_settings(updates={PREFECT_API_URL: prefect_api_url(settings),
                                      PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
+
+
+@contextmanager
+def on_server(settings: Settings) -> Iterator[None]:
+    """:func:`on_server_settings`, then the run's logs sent to the server before leaving."""
+    from prefect.logging.handlers import APILogWorker
+
+    with on_server_settings(settings):
         try:
             yield
         finally:

@@ -22,12 +22,14 @@ adding ~1 s to every run (seen: 1.15 s → 0.18 s for an empty flow). Nothing he
 
 from __future__ import annotations
 
+import json
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prefect import flow, get_run_logger, tags, task
-from prefect.cache_policies import NO_CACHE
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
 from motcua.flows.digitize import digitize_dossier, this_process
@@ -41,15 +43,28 @@ def no_flow_heartbeat() -> Iterator[None]:
         yield
 
 
-@task(name="process-round", task_run_name="process-round", cache_policy=NO_CACHE)
+def _never_cached(context, parameters) -> None:
+    """No cache key: every delivery runs. (A task worker replaces ``NO_CACHE`` by Prefect's
+    default policy, under which a task without parameters has one key and every delivery after
+    the first came back ``Cached`` without running: seen with 3.9.1.)"""
+    return None
+
+
+@task(name="process-round", task_run_name="process-round", cache_key_fn=_never_cached)
 def process_round() -> str:
     """Claim the oldest waiting round and run ``digitize-dossier`` on it (see the module)."""
     settings = Settings()
     claimed = watch.claim_next(settings, worker=this_process())
     if claimed is None:
+        STATUS.count("idle")
         return "nothing to do: another worker took the round"
-    with no_flow_heartbeat(), tags(*watch.tags_for(settings, claimed.dossier_code)):
-        digitize_dossier(claimed.dossier_code, settings, round_pk=claimed.pk)
+    STATUS.count("running")
+    try:
+        with no_flow_heartbeat(), tags(*watch.tags_for(settings, claimed.dossier_code)):
+            digitize_dossier(claimed.dossier_code, settings, round_pk=claimed.pk)
+    finally:
+        STATUS.count("running", -1)
+        STATUS.count("done")
     return f"{claimed.dossier_code} round {claimed.number}: done"
 
 
@@ -100,13 +115,62 @@ def intake_watch(settings: Settings | None = None, watcher: str = "",
 def run_watcher(settings: Settings, *, heartbeat: str | None = None) -> None:
     """The watcher process (``motcua watch``): the intake-watch flow, as long as it lives."""
     with no_flow_heartbeat():
-        intake_watch(settings, heartbeat=heartbeat)
+        intake_watch(settings, watcher=this_process(), heartbeat=heartbeat)
 
 
 def run_worker(settings: Settings, *, status_port: int | None = None) -> None:
     """A worker process (``motcua worker``): serves :func:`process_round`,
-    ``MOTCUA_WORKER_CONCURRENCY`` rounds at once; its status on ``status_port`` (loopback)."""
+    ``MOTCUA_WORKER_CONCURRENCY`` rounds at once; its status on ``status_port`` (loopback).
+
+    The status is motcua's own small server (:class:`WorkerStatus`): Prefect's
+    ``status_server_port`` starts uvicorn, whose logging set-up flushes Prefect's API log
+    handler from the running event loop and kills the worker (seen with 3.9.1)."""
     from prefect.task_worker import serve
 
+    if status_port is not None:
+        STATUS.serve(status_port, limit=settings.worker_concurrency)
     with no_flow_heartbeat():
-        serve(process_round, limit=settings.worker_concurrency, status_server_port=status_port)
+        serve(process_round, limit=settings.worker_concurrency)
+
+
+class WorkerStatus:
+    """Counts of this worker's rounds, served as JSON on ``GET /status`` (127.0.0.1 only)."""
+
+    def __init__(self) -> None:
+        self.started_at = time.time()
+        self.running = 0
+        self.done = 0
+        self.idle = 0  # deliveries that found nothing to claim
+        self.limit = 0
+        self._lock = threading.Lock()
+
+    def count(self, field: str, delta: int = 1) -> None:
+        with self._lock:
+            setattr(self, field, getattr(self, field) + delta)
+
+    def as_json(self) -> dict:
+        return {"process": this_process(), "limit": self.limit, "running": self.running,
+                "done": self.done, "idle_deliveries": self.idle,
+                "up_seconds": round(time.time() - self.started_at, 1)}
+
+    def serve(self, port: int, *, limit: int) -> None:
+        self.limit = limit
+        status = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+                body = json.dumps(status.as_json()).encode()
+                self.send_response(200 if self.path == "/status" else 404)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args) -> None:  # no access log
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        threading.Thread(target=server.serve_forever, name="worker-status", daemon=True).start()
+
+
+STATUS = WorkerStatus()

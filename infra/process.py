@@ -87,6 +87,8 @@ class ManagedService:
     prepare: Callable[[Settings], None] = lambda settings: None
     enabled: Callable[[Settings], bool] = lambda settings: True
     fixed_ports: Callable[[Settings], dict[str, int]] | None = None
+    after_archive: bool = False
+    """Started only once the buckets exist and object lock is proven (the service processes)."""
 
 
 class ServiceRecord(BaseModel):

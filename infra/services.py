@@ -108,6 +108,6 @@ def _prepare_watcher(settings: Settings) -> None:
 
 
 WORKER_DEF = ManagedService(name=WORKER, ports=("status",), build=_worker, prepare=_prepare,
-                            enabled=lambda settings: settings.service)
+                            enabled=lambda settings: settings.service, after_archive=True)
 WATCHER_DEF = ManagedService(name=WATCHER, ports=(), build=_watcher, prepare=_prepare_watcher,
-                             enabled=lambda settings: settings.service)
+                             enabled=lambda settings: settings.service, after_archive=True)

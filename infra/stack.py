@@ -96,7 +96,8 @@ class StackStatus(BaseModel):
 
 
 def up(settings: Settings, *, progress: Progress | None = None) -> StackInfo:
-    """Start what is missing, reuse what runs, ensure the buckets, prove object lock."""
+    """Start what is missing, reuse what runs, ensure the buckets, prove object lock; then the
+    service processes (watcher, worker), which need the buckets."""
     say = progress or (lambda message: None)
     # Scans of ID cards, names and CCCDs live here (work files, SQLite, SeaweedFS volumes whose
     # files bypass S3 authentication): other local users must not read them.
@@ -107,40 +108,58 @@ def up(settings: Settings, *, progress: Progress | None = None) -> StackInfo:
         ports = dict(previous.last_ports) if previous else {}
         creds = load_or_create_credentials(settings)
         records: dict[str, ServiceRecord] = {}
-        pending: list[tuple[ManagedService, ServiceSpec]] = []
         reused: list[str] = []
         wanted = _enabled(settings)
         for name, old in (previous.services.items() if previous else ()):
             if name not in {svc.name for svc in wanted} and stop(old):
                 say(f"{name}: stopped (no longer wanted with these settings)")
-        for svc in wanted:
-            old = previous.services.get(svc.name) if previous else None
-            if old is not None and is_running(old) and _problem(
-                svc, settings, creds, old, wait=_REUSE_PROBE_SECONDS
-            ) is None:
-                say(f"{svc.name}: already running (pid {old.pid})")
-                records[svc.name] = old
-                reused.append(svc.name)
-                continue
-            if old is not None:
-                stop(old)  # dead, replaced, reconfigured or unhealthy: clean up after it
-            svc.prepare(settings)
-            spec = svc.build(settings, creds, _ports_for(svc, settings, ports.get(svc.name)))
-            say(f"{svc.name}: starting ({', '.join(f'{k} {v}' for k, v in spec.urls.items())})")
-            records[svc.name] = launch(spec)
-            ports[svc.name] = dict(spec.ports)
-            pending.append((svc, spec))
-        # recorded at once, so that `down` can stop them even if what follows fails
-        write_state(settings, _info(settings, records, reused, ports, previous))
-        for svc, spec in pending:
-            records[svc.name] = _wait_or_retry(svc, spec, records[svc.name], settings, creds, say)
-            ports[svc.name] = records[svc.name].ports
-            write_state(settings, _info(settings, records, reused, ports, previous))
+
+        def bring_up(group: list[ManagedService], keep: dict | None = None) -> None:
+            """Start or reuse each service of ``group``; ``keep``: stack.json fields to keep."""
+
+            def state() -> StackInfo:
+                info = _info(settings, records, reused, ports, previous)
+                return info.model_copy(update=keep) if keep else info
+
+            pending: list[tuple[ManagedService, ServiceSpec]] = []
+            for svc in group:
+                old = previous.services.get(svc.name) if previous else None
+                if old is not None and is_running(old) and _problem(
+                    svc, settings, creds, old, wait=_REUSE_PROBE_SECONDS
+                ) is None:
+                    say(f"{svc.name}: already running (pid {old.pid})")
+                    records[svc.name] = old
+                    reused.append(svc.name)
+                    continue
+                if old is not None:
+                    stop(old)  # dead, replaced, reconfigured or unhealthy: clean up after it
+                svc.prepare(settings)
+                spec = svc.build(settings, creds, _ports_for(svc, settings, ports.get(svc.name)))
+                say(f"{svc.name}: starting"
+                    + (f" ({', '.join(f'{k} {v}' for k, v in spec.urls.items())})" if spec.urls else ""))
+                records[svc.name] = launch(spec)
+                ports[svc.name] = dict(spec.ports)
+                pending.append((svc, spec))
+            # recorded at once, so that `down` can stop them even if what follows fails
+            write_state(settings, state())
+            for svc, spec in pending:
+                records[svc.name] = _wait_or_retry(svc, spec, records[svc.name], settings, creds, say)
+                ports[svc.name] = records[svc.name].ports
+                write_state(settings, state())
+
+        bring_up([svc for svc in wanted if not svc.after_archive])
         info = _info(settings, records, reused, ports, previous)
-        if not settings.embedded_s3:  # a production S3: its buckets are not ours to configure
+        if settings.embedded_s3:  # a production S3: its buckets are not ours to configure
+            info = _ensure_archive(settings, info, say)
+        else:
             write_state(settings, info)
-            return info
-        return _ensure_archive(settings, info, say)
+        services = [svc for svc in wanted if svc.after_archive]
+        if services:
+            kept = {"object_lock": info.object_lock, "buckets": info.buckets}
+            bring_up(services, kept)
+            info = _info(settings, records, reused, ports, previous).model_copy(update=kept)
+            write_state(settings, info)
+        return info
 
 
 def down(settings: Settings) -> list[str]:

@@ -55,7 +55,7 @@ def worker(
         "--status-port", help="Serve the worker's status on this loopback port.")] = None,
 ) -> None:
     """Run dossiers the watcher hands out (blocks), MOTCUA_WORKER_CONCURRENCY at a time."""
-    from motcua.flows.launch import on_server
+    from motcua.flows.launch import on_server_settings
     from motcua.flows.service import run_worker
     from motcua.infra.state import prefect_api_url
 
@@ -63,7 +63,7 @@ def worker(
         s = settings()
         _wait_for_prefect(prefect_api_url(s))
         say(f"worker: {s.worker_concurrency} dossier(s) at a time (Ctrl-C stops)")
-        with on_server(s):
+        with on_server_settings(s):  # no log drain at exit: the worker's loop owns it
             run_worker(s, status_port=status_port)
 
     run(False, body)

@@ -171,6 +171,7 @@ def write_heartbeat(path: str, *, watcher: str, result: PollResult, opened: int)
 
 
 def unrung(settings: Settings) -> list[RoundRef]:
+    migrate(settings.db_url)
     with open_session(settings.db_url) as session:
         return [RoundRef.of(r) for r in repository.unrung_rounds(session)]
 
