@@ -19,6 +19,9 @@ apt_packages=(
   postgresql                                           # the tests run the flow on PostgreSQL too
   fonts-liberation2 fonts-noto-core fonts-dejavu-core  # fonts with Vietnamese glyphs
   softhsm2                                             # PKCS#11 token for the signing tests
+  rclone                                               # the scanner drop: SFTP and WebDAV on intake
+  chromium                                             # the UI test drives it (Playwright)
+  curl                                                 # speaks SFTP and WebDAV in the drop test
 )
 
 log() { printf '\033[1m[bootstrap]\033[0m %s\n' "$*" >&2; }

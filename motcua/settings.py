@@ -87,6 +87,11 @@ class Settings(BaseSettings):
         description="A dossier folder without dossier.json is complete once no new file has "
         "come for this long (scanners drop files without a manifest).",
     )
+    prefect_database_url: SecretStr | None = Field(
+        default=None,
+        description="Database of the embedded Prefect server; empty = SQLite in the data dir. "
+        "PostgreSQL: postgresql+asyncpg://user:pass@host/db (secret: it may hold a password).",
+    )
     worker_concurrency: int = Field(
         default=2, ge=1,
         description="Dossiers one worker runs at once (Tesseract stays at one process per core "
