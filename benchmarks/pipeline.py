@@ -63,7 +63,7 @@ class BenchResult:
         return asdict(self)
 
 
-def _render_pages(folder: Path, count: int, dpi: int) -> list[Path]:
+def render_pages(folder: Path, count: int, dpi: int) -> list[Path]:
     from motcua.samples.documents import plan_paragraphs
     from motcua.samples.render import Line, render_page
 
@@ -103,7 +103,7 @@ def _path_ms_per_page(steps: dict[str, float], pages: int) -> float:
     return round(sum(steps.get(k, 0.0) for k in ("scan", "ocr", "assemble")) / pages * 1000, 2)
 
 
-def _raw_tesseract(pages: list[Path], out: Path, workers: int) -> float:
+def raw_tesseract(pages: list[Path], out: Path, workers: int) -> float:
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
 
     def one(page: Path) -> None:
@@ -116,7 +116,7 @@ def _raw_tesseract(pages: list[Path], out: Path, workers: int) -> float:
     return time.perf_counter() - start
 
 
-def _documents(pages: list[Path], folder: Path, per_document: int) -> list[Path]:
+def tiff_documents(pages: list[Path], folder: Path, per_document: int) -> list[Path]:
     if per_document == 1:
         return pages
     docs = []
@@ -138,11 +138,11 @@ def run_bench(settings: Settings, *, pages: int = 20, pages_per_document: int = 
     (folder / "pages").mkdir(parents=True)
     (folder / "tesseract").mkdir()
     say(f"rendering {pages} page(s) at {dpi} dpi into {folder}")
-    paths = _render_pages(folder / "pages", pages, dpi)
-    docs = _documents(paths, folder, pages_per_document)
+    paths = render_pages(folder / "pages", pages, dpi)
+    docs = tiff_documents(paths, folder, pages_per_document)
 
     say(f"baseline: raw `tesseract -l vie`, {settings.ocr_workers} process(es) at a time")
-    raw = _raw_tesseract(paths, folder / "tesseract", settings.ocr_workers)
+    raw = raw_tesseract(paths, folder / "tesseract", settings.ocr_workers)
     say(f"baseline: {raw:.1f} s; now the pipeline on {len(docs)} document(s)")
 
     code = f"BENCH-{stamp:%Y%m%d%H%M%S}"

@@ -131,12 +131,15 @@ def run_fixity(settings: Settings, *, renew_within_days: int) -> FixityResult:
 
 
 def serve_schedules(settings: Settings) -> None:
-    """Serve the scheduled flows (blocks): the nightly fixity audit. Scheduled runs build their
-    settings from the environment, so the data directory is passed on through it."""
+    """Serve motcua's deployments (blocks): the nightly fixity audit and the runs by hand
+    (flows/deployments.py). Their runs build their settings from the environment, so the data
+    directory is passed on through it."""
     os.environ["MOTCUA_DATA_DIR"] = str(settings.data_dir)
-    os.environ["PREFECT_API_URL"] = prefect_api_url(settings)
+    os.environ["PREFECT_API_URL"] = prefect_api_url(settings)  # for the runs' processes
     from prefect import serve
 
-    from motcua.flows.fixity import nightly_deployment
+    from motcua.flows.deployments import deployments
 
-    serve(nightly_deployment())
+    # and for this one: Prefect read its settings when it was imported, before the line above
+    with on_server_settings(settings):
+        serve(*deployments())

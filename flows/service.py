@@ -90,11 +90,13 @@ def intake_watch(settings: Settings | None = None, watcher: str = "",
     ring(settings)  # rounds a stopped watcher opened but never handed on
     opened = 0
     started = time.monotonic()
-    while max_seconds is None or time.monotonic() - started < max_seconds:
+    while True:  # at least one poll, also with max_seconds=0 (the "once" deployment)
         try:
             result = watch.poll(settings, watcher=watcher)
         except Exception as exc:  # S3 or the database away: say so, keep watching
             logger.warning("intake poll failed, retrying: %s: %s", type(exc).__name__, exc)
+            if max_seconds is not None and time.monotonic() - started >= max_seconds:
+                raise
             time.sleep(max(settings.intake_poll_seconds, 5.0))
             continue
         for item in result.opened:
@@ -108,8 +110,9 @@ def intake_watch(settings: Settings | None = None, watcher: str = "",
         ring(settings)
         if heartbeat:
             watch.write_heartbeat(heartbeat, watcher=watcher, result=result, opened=opened)
+        if max_seconds is not None and time.monotonic() - started >= max_seconds:
+            return opened
         time.sleep(settings.intake_poll_seconds)
-    return opened
 
 
 def run_watcher(settings: Settings, *, heartbeat: str | None = None) -> None:

@@ -14,6 +14,16 @@ Why each setting (platform notes):
 - ``PREFECT_UI_STATIC_DIRECTORY``: the server writes a copy of the UI with our base URL into
   this folder; by default that is inside site-packages, shared by every server of the venv.
 - ``PREFECT_SERVER_LOGGING_LEVEL=WARNING``: no access log line per request in the log file.
+- ``PREFECT_SERVER_DATABASE_CONNECTION_URL``: only when ``MOTCUA_PREFECT_DATABASE_URL`` is set
+  (PostgreSQL, ``postgresql+asyncpg://…``); otherwise Prefect's default, SQLite in
+  ``PREFECT_HOME``. The URL may hold a password, so it goes through the environment only, never
+  argv (``/proc/<pid>/cmdline`` is readable by every local user; ``/proc/<pid>/environ`` only by
+  the owner), and the argv stays the same whichever database is used. ``database.env`` in
+  ``PREFECT_HOME`` (0600) records which database the server was started on: the URL with its
+  password masked and a SHA-256 of the whole URL, so that ``up`` restarts a server whose database
+  setting changed (host, name, password, or back to SQLite) instead of reusing it. The server
+  runs Prefect's migrations at start (``CREATE EXTENSION pg_trgm`` among them): the database
+  must exist and its user must be allowed to create in it.
 
 It is started as ``sys.executable -m prefect`` (not the ``prefect`` script) so that the argv
 recorded in ``stack.json`` is what ``/proc/<pid>/cmdline`` shows.
@@ -24,11 +34,13 @@ URL (the test PKI's TSA/OCSP server) in one call; :data:`motcua.infra.stack.SERV
 
 from __future__ import annotations
 
+import hashlib
 import sys
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
 
+from motcua.errors import ConfigurationError
 from motcua.infra.ports import LOOPBACK
 from motcua.infra.process import ManagedService, Probe, ServiceSpec, inherited_env
 from motcua.settings import Settings
@@ -37,10 +49,53 @@ from motcua.storage.credentials import StackCredentials
 SERVICE = "prefect"
 PORTS = ("api",)
 STOP_GRACE_SECONDS = 10.0
+DATABASE_ENV = "database.env"
+DATABASE_URL_VARIABLE = "PREFECT_SERVER_DATABASE_CONNECTION_URL"  # Prefect 3.9.1's name
+_ASYNC_SCHEMES = ("postgresql+asyncpg", "sqlite+aiosqlite")  # Prefect's server needs async drivers
 
 
 def api_url(port: int) -> str:
     return f"http://{LOOPBACK}:{port}/api"
+
+
+def database_env(settings: Settings) -> dict[str, str]:
+    """The server's database variable: the PostgreSQL URL, or nothing (SQLite in PREFECT_HOME)."""
+    url = settings.prefect_database_url
+    return {} if url is None else {DATABASE_URL_VARIABLE: url.get_secret_value()}
+
+
+def database_record(settings: Settings) -> str:
+    """Content of ``database.env``: which database, never the password itself."""
+    if settings.prefect_database_url is None:
+        return (f"# SQLite in {settings.data_dir / 'prefect'} "
+                "(MOTCUA_PREFECT_DATABASE_URL is not set)\n")
+    url = settings.prefect_database_url.get_secret_value()
+    digest = hashlib.sha256(url.encode()).hexdigest()
+    return f"database={_masked(url)}\nsha256={digest}\n"
+
+
+def _masked(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 (check_database_url refuses it; here: never leak it)
+        return "(not a database URL)"
+
+
+def check_database_url(settings: Settings) -> None:
+    """Refuse, before starting, a URL Prefect's server cannot use (it needs an async driver)."""
+    if settings.prefect_database_url is None:
+        return
+    url = settings.prefect_database_url.get_secret_value()
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    if scheme not in _ASYNC_SCHEMES or _masked(url) == "(not a database URL)":
+        raise ConfigurationError(
+            f"MOTCUA_PREFECT_DATABASE_URL needs an async driver, postgresql+asyncpg:// (got "
+            f"scheme {scheme or 'none'!r})",
+            hint="postgresql+asyncpg://user:pass@host:5432/prefect (the Prefect server's driver; "
+            "MOTCUA_DATABASE_URL, the records, uses postgresql+psycopg://)",
+        )
 
 
 def prepare(settings: Settings) -> None:
@@ -49,7 +104,8 @@ def prepare(settings: Settings) -> None:
 
 
 def spec(settings: Settings, creds: StackCredentials, ports: dict[str, int]) -> ServiceSpec:
-    """The server command for this port. Pure: same inputs, same argv."""
+    """The server command for this port. Pure: same inputs, same argv (the database URL is in
+    the environment and, masked, in ``database.env``, never in argv)."""
     port = ports["api"]
     home = settings.data_dir / "prefect"
     env = inherited_env(
@@ -65,6 +121,7 @@ def spec(settings: Settings, creds: StackCredentials, ports: dict[str, int]) -> 
             "PREFECT_LOGGING_LEVEL": "WARNING",
             "PREFECT_CLI_COLORS": "false",
             "PYTHONUNBUFFERED": "1",
+            **database_env(settings),
         },
     )
     argv = (
@@ -80,8 +137,19 @@ def spec(settings: Settings, creds: StackCredentials, ports: dict[str, int]) -> 
         probe=http_probe(f"{api_url(port)}/health"),
         ports=dict(ports),
         urls={"api": api_url(port), "ui": f"http://{LOOPBACK}:{port}/"},
+        config_files={home / DATABASE_ENV: database_record(settings)},
         stop_grace=STOP_GRACE_SECONDS,
     )
+
+
+def _wanted(settings: Settings) -> bool:
+    """Embedded unless ``MOTCUA_PREFECT_API_URL`` names a server. ``up`` asks every service
+    whether it is wanted before it starts any, so a bad database URL is refused here, before
+    SeaweedFS or anything else runs."""
+    if settings.prefect_api_url is not None:
+        return False
+    check_database_url(settings)
+    return True
 
 
 SERVICE_DEF = ManagedService(
@@ -89,7 +157,7 @@ SERVICE_DEF = ManagedService(
     ports=PORTS,
     build=spec,
     prepare=prepare,
-    enabled=lambda settings: settings.prefect_api_url is None,
+    enabled=_wanted,
 )
 
 

@@ -87,6 +87,8 @@ def identities_config(settings: Settings, creds: StackCredentials) -> dict[str, 
         "intake": [f"Write:{intake}"],
         "auditor": [f"{verb}:{b}" for b in (archive, reports) for verb in ("Read", "List")]
         + [f"GetObjectRetention:{archive}"],
+        # the scanner drop (infra/drop.py): rclone lists what it serves, so List besides Write
+        "drop": [f"Write:{intake}", f"List:{intake}"],
     }
     return {
         "identities": [

@@ -10,6 +10,9 @@ from its default is passed on as its ``MOTCUA_*`` variable, and also written to 
   port (``/status``: runs in flight and finished) is the readiness probe.
 - **watcher**: the ``intake-watch`` flow; it writes ``run/watcher.json`` after every poll, and
   is ready while that file is fresh.
+- **scheduler**: ``motcua serve --no-stack``, Prefect's runner serving motcua's deployments
+  (flows/deployments.py: the nightly fixity audit, runs by hand from the UI); ready once the
+  Prefect server lists them.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -27,7 +31,10 @@ from motcua.infra.process import ManagedService, Probe, ServiceSpec, inherited_e
 from motcua.settings import ENV_PREFIX, Settings
 from motcua.storage.credentials import StackCredentials
 
-WATCHER, WORKER = "watcher", "worker"
+WATCHER, WORKER, SCHEDULER = "watcher", "worker", "scheduler"
+# what flows/deployments.py declares (the stack layer never imports flows)
+DEPLOYMENTS = ("fixity-audit/nightly", "digitize-dossier/by-hand", "intake-watch/once")
+_NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 HEARTBEAT_FRESH_SECONDS = 15.0
 
 
@@ -97,6 +104,27 @@ def _watcher(settings: Settings, creds: StackCredentials, ports: dict[str, int])
     return _spec(settings, WATCHER, ("watch",), probe, {}, {})
 
 
+def _scheduler(settings: Settings, creds: StackCredentials, ports: dict[str, int]) -> ServiceSpec:
+    def probe() -> str | None:
+        from motcua.infra.state import read_state
+
+        state = read_state(settings)
+        api = state.prefect_api_url if state else settings.prefect_api_url
+        if not api:
+            return "no Prefect API yet"
+        request = urllib.request.Request(f"{api}/deployments/filter", data=b"{}", method="POST",
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with _NO_PROXY.open(request, timeout=3) as resp:
+                names = {d.get("name") for d in json.loads(resp.read())}
+        except (OSError, ValueError) as exc:
+            return f"{api}: {exc}"
+        missing = {n.split("/")[1] for n in DEPLOYMENTS} - names
+        return f"deployments not served yet: {sorted(missing)}" if missing else None
+
+    return _spec(settings, SCHEDULER, ("serve", "--no-stack"), probe, {}, {})
+
+
 def _prepare(settings: Settings) -> None:
     for folder in (settings.data_dir / "run", settings.data_dir / "tmp", settings.logs_dir):
         folder.mkdir(parents=True, exist_ok=True)
@@ -111,3 +139,5 @@ WORKER_DEF = ManagedService(name=WORKER, ports=("status",), build=_worker, prepa
                             enabled=lambda settings: settings.service, after_archive=True)
 WATCHER_DEF = ManagedService(name=WATCHER, ports=(), build=_watcher, prepare=_prepare_watcher,
                              enabled=lambda settings: settings.service, after_archive=True)
+SCHEDULER_DEF = ManagedService(name=SCHEDULER, ports=(), build=_scheduler, prepare=_prepare,
+                               enabled=lambda settings: settings.service, after_archive=True)

@@ -30,7 +30,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from motcua.errors import ConfigurationError
-from motcua.infra import pki_service, prefect_server, seaweed, services
+from motcua.infra import drop, pki_service, prefect_server, seaweed, services
 from motcua.infra.credentials import load_or_create_credentials
 from motcua.infra.ports import LOOPBACK, allocate_ports, port_is_free
 from motcua.infra.process import (
@@ -59,7 +59,8 @@ from motcua.storage.s3 import (
 
 SERVICES: tuple[ManagedService, ...] = (
     seaweed.SERVICE_DEF, prefect_server.SERVICE_DEF, pki_service.SERVICE_DEF,
-    services.WATCHER_DEF, services.WORKER_DEF,
+    services.WATCHER_DEF, services.WORKER_DEF, services.SCHEDULER_DEF,
+    drop.SERVICE_DEF,
 )
 
 _REUSE_PROBE_SECONDS = 15.0

@@ -47,7 +47,7 @@ def service(stack_settings: Settings):
     settings = stack_settings.model_copy(update={"service": True, "intake_quiet_seconds": 3.0})
     up(settings)
     st = status(settings)
-    assert st.services["watcher"].running and st.services["worker"].running, st.to_json()
+    assert all(st.services[n].running for n in ("watcher", "worker", "scheduler")), st.to_json()
     yield settings
     up(stack_settings)  # service off again: the watcher and the worker are stopped
     assert set(status(stack_settings).services) == {"seaweedfs", "prefect", "pki"}
@@ -227,6 +227,20 @@ def test_two_workers_run_twenty_dossiers_each_exactly_once(service, tmp_path):
     finally:
         second.terminate()
         second.wait(timeout=30)
+
+
+def test_the_declared_deployments_are_served(service):
+    from motcua.flows.deployments import NAMES
+    from motcua.infra.services import DEPLOYMENTS
+
+    assert DEPLOYMENTS == NAMES  # the stack's readiness probe waits for exactly these
+    with temporary_settings(updates={PREFECT_API_URL: prefect_api_url(service)}):
+        with get_client(sync_client=True) as client:
+            names = {f"{client.read_flow(d.flow_id).name}/{d.name}" for d in client.read_deployments()}
+            (nightly,) = [d for d in client.read_deployments() if d.name == "nightly"]
+    assert set(NAMES) <= names
+    (schedule,) = nightly.schedules
+    assert schedule.schedule.cron == "30 1 * * *" and schedule.schedule.timezone == "Asia/Ho_Chi_Minh"
 
 
 def test_status_shows_the_watcher_and_the_worker(service):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import typer
 from rich.table import Table
 
 from motcua.cli.base import JsonOpt, app, emit, ensure_stack, out, run, say, settings
@@ -48,10 +51,16 @@ def status(as_json: JsonOpt = False) -> None:
 
 
 @app.command()
-def serve(as_json: JsonOpt = False) -> None:
-    """Serve the scheduled flows on the Prefect server (blocks): the nightly fixity audit at
-    01:30 Asia/Ho_Chi_Minh. Stop with Ctrl-C. With --json, one JSON document saying what is
-    served is printed before serving starts."""
+def serve(
+    as_json: JsonOpt = False,
+    start_stack: Annotated[bool, typer.Option(
+        "--stack/--no-stack", help="Start the embedded stack first (--no-stack: a process the "
+        "stack or systemd starts, where the servers are already there).")] = True,
+) -> None:
+    """Serve motcua's deployments on the Prefect server (blocks): the nightly fixity audit at
+    01:30 Asia/Ho_Chi_Minh, and digitize-dossier and intake-watch runs started from the UI.
+    Stop with Ctrl-C. With --json, one JSON document saying what is served is printed first."""
+    from motcua.flows.deployments import NAMES
     from motcua.flows.fixity import NIGHTLY_CRON
     from motcua.flows.launch import serve_schedules
     from motcua.infra.state import prefect_ui_url
@@ -59,12 +68,13 @@ def serve(as_json: JsonOpt = False) -> None:
 
     def body() -> None:
         s = settings()
-        ensure_stack(s)
-        served = [{"flow": "fixity-audit", "deployment": "nightly", "cron": NIGHTLY_CRON,
-                   "timezone": VN_TZ_NAME}]
+        if start_stack:
+            ensure_stack(s)
+        served = [{"deployment": name, **({"cron": NIGHTLY_CRON, "timezone": VN_TZ_NAME}
+                                          if name.startswith("fixity-audit/") else {})}
+                  for name in NAMES]
         emit(as_json, {"prefect_ui": prefect_ui_url(s), "serving": served},
-             lambda: say(f"serving {', '.join(d['flow'] + '/' + d['deployment'] for d in served)}"
-                         f" on {prefect_ui_url(s)} (Ctrl-C stops)"))
+             lambda: say(f"serving {', '.join(NAMES)} on {prefect_ui_url(s)} (Ctrl-C stops)"))
         serve_schedules(s)
 
     run(as_json, body)
