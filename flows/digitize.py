@@ -1,13 +1,15 @@
 """The `digitize-dossier` flow: every file of one intake round through
 scan → ocr → assemble → sign → archive → index (DESIGN §1).
 
-The flow only orders tasks: the signing plan is checked first (a bad key fails the run before any
-OCR), the round is taken (the files the watcher gave this run, or, for a run started by hand,
-the dossier's new files), the dossier is registered, each file is received (downloaded and
-hashed, so that two files with the same bytes become one document before any work starts), then
-every document runs concurrently through :func:`~motcua.tasks.document.digitize_document`; pages
-run in parallel inside the OCR step, and a process-wide cap keeps Tesseract at one process per
-core however many documents are in flight. What can happen to a document is described there.
+The flow only orders tasks, as few as the work allows (a task run costs the Prefect server ~30 ms
+of CPU: tasks/context.py): ``open-round`` checks the signing plan (a bad key fails the run before
+any OCR), takes the round (the files the watcher gave this run, or, for a run started by hand,
+the dossier's new files), registers the dossier and receives each file (downloaded and hashed,
+so that two files with the same bytes become one document before any work starts); then every
+document runs concurrently as one ``digitize-document`` task
+(:func:`~motcua.tasks.document.digitize_document`, each step a step event of its own); pages run
+in parallel inside the OCR step, and a process-wide cap keeps Tesseract at one process per core
+however many documents are in flight; ``close-round`` ends it.
 
 Submissions that reached the archive or the quarantine are removed from intake at the end (their
 bytes live on there); those waiting to be signed stay. The round is closed with the outcome (so
@@ -25,17 +27,11 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.runtime import flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from motcua.core.ocr import check_tesseract
-from motcua.errors import DossierError
 from motcua.outcomes import DocumentOutcome, DossierOutcome
 from motcua.settings import Settings
 from motcua.tasks.context import DocumentRef
 from motcua.tasks.document import digitize_document
-from motcua.tasks.quarantine import quarantine_manifest
-from motcua.tasks.receive import clear_intake, receive_document, register_dossier
-from motcua.tasks.rounds import close_round, fail_round, take_round
-from motcua.tasks.sign import prepare_signing_step
-from motcua.text import clean
+from motcua.tasks.rounds import close_round, fail_round, open_round
 
 
 def this_process() -> str:
@@ -58,54 +54,32 @@ def digitize_dossier(dossier_code: str, settings: Settings | None = None,
     the environment of the process that runs it.
     """
     settings = settings or Settings()
-    check_tesseract(settings.ocr_languages)
-    plan = prepare_signing_step(settings)
-    round_, keys = take_round(settings, dossier_code, round_pk, this_process())
+    opened = open_round(settings, dossier_code, round_pk, this_process())
     try:
-        result = _digitize(settings, dossier_code, round_.number, keys, plan)
+        primaries: dict[int, DocumentRef] = {}
+        for doc, row in opened.received:
+            primaries.setdefault(row.id, doc)
+        futures = {row.id: digitize_document.submit(settings, doc, row, opened.plan)
+                   for doc, row in opened.received if primaries[row.id] is doc}
+        by_pk = {pk: f.result() for pk, f in futures.items()}
+        outcomes = []
+        for doc, row in opened.received:
+            if primaries[row.id] is doc:
+                outcomes.append(by_pk[row.id])
+            else:
+                doc.local_path.unlink(missing_ok=True)
+                outcomes.append(_duplicate(by_pk[row.id], doc))
+        result = DossierOutcome(
+            dossier=dossier_code, agency_code=opened.dossier.agency_code, documents=outcomes,
+            flow_run_id=str(flow_run.id) if flow_run.id else None, manifest=opened.manifest,
+            intake_round=opened.round.number)
+        result = close_round(settings, opened, result)
     except BaseException as exc:
-        fail_round(settings, round_.pk, exc)
+        fail_round(settings, opened.round.pk, exc)
         raise
-    close_round(settings, round_.pk, result)
-    return result
-
-
-def _digitize(settings: Settings, dossier_code: str, intake_round: int, keys: list[str],
-              plan) -> DossierOutcome:
-    registration = register_dossier(settings, dossier_code, keys, intake_round)
-    dossier, objects, entries = registration.dossier, registration.objects, registration.entries
-    manifest = None
-    if registration.manifest_problem is not None:  # the files go on with what is known
-        manifest = quarantine_manifest(settings, dossier, registration.manifest_problem)
-    if not objects and manifest is None:
-        raise DossierError(
-            f"intake/{dossier_code}/ holds no files", hint="upload the scans first",
-            code="empty_dossier",
-        )
-    received = [receive_document(settings, dossier, obj, entries.get(clean(obj.name)))
-                for obj in objects]
-    primaries: dict[int, DocumentRef] = {}
-    for doc, row in received:
-        primaries.setdefault(row.id, doc)
-    futures = {row.id: digitize_document.submit(settings, doc, row, plan)
-               for doc, row in received if primaries[row.id] is doc}
-    by_pk = {pk: f.result() for pk, f in futures.items()}
-    outcomes = []
-    for doc, row in received:
-        if primaries[row.id] is doc:
-            outcomes.append(by_pk[row.id])
-        else:
-            doc.local_path.unlink(missing_ok=True)
-            outcomes.append(_duplicate(by_pk[row.id], doc))
-    done = [obj for obj, o in zip(objects, outcomes, strict=True)
-            if o.status in ("archived", "quarantined")]
-    clear_intake(settings, dossier_code, done, all_done=len(done) == len(objects))
-    result = DossierOutcome(dossier=dossier_code, agency_code=dossier.agency_code,
-                            documents=outcomes, flow_run_id=str(flow_run.id) if flow_run.id else None,
-                            manifest=manifest, intake_round=intake_round)
     _summary_artifact(result)
     get_run_logger().info("dossier %s: %s", dossier_code,
-                          ", ".join(f"{o.source}={o.status}" for o in outcomes) or "no files")
+                          ", ".join(f"{o.source}={o.status}" for o in result.documents) or "no files")
     return result
 
 

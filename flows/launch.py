@@ -59,16 +59,13 @@ def on_server(settings: Settings) -> Iterator[None]:
             APILogWorker.drain_all(timeout=10)
 
 
-def run_dossier(settings: Settings, code: str, *, tags: Sequence[str] = ()) -> DossierOutcome:
-    """Run ``digitize-dossier`` in this process on the new files of ``intake/{code}/``; the
-    run is tagged with the dossier's agency and procedure (and ``tags``)."""
+def run_dossier(settings: Settings, code: str) -> DossierOutcome:
+    """Run ``digitize-dossier`` in this process on the new files of ``intake/{code}/`` (the
+    run tags itself with the dossier's agency and procedure)."""
     with on_server(settings):
-        from prefect import tags as prefect_tags
-
         from motcua.flows.digitize import digitize_dossier
 
-        with prefect_tags(*intake_watch.tags_for(settings, code), *tags):
-            return digitize_dossier(code, settings)
+        return digitize_dossier(code, settings)
 
 
 def digitize_files(

@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from prefect import flow, get_run_logger, tags, task
+from prefect import flow, get_run_logger, task
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
 from motcua.flows.digitize import digitize_dossier, this_process
@@ -60,7 +60,7 @@ def process_round() -> str:
         return "nothing to do: another worker took the round"
     STATUS.count("running")
     try:
-        with no_flow_heartbeat(), tags(*watch.tags_for(settings, claimed.dossier_code)):
+        with no_flow_heartbeat():  # the run tags itself (agency, procedure): tasks/rounds.py
             digitize_dossier(claimed.dossier_code, settings, round_pk=claimed.pk)
     finally:
         STATUS.count("running", -1)

@@ -80,7 +80,7 @@ class Settings(BaseSettings):
         description="`motcua up` also starts the intake watcher and a worker, so that a file "
         "dropped into intake is archived with nothing else started by hand.",
     )
-    intake_poll_seconds: float = Field(default=1.0, gt=0, le=60,
+    intake_poll_seconds: float = Field(default=0.5, gt=0, le=60,
                                        description="How often the watcher lists the intake bucket.")
     intake_quiet_seconds: float = Field(
         default=20.0, ge=0,

@@ -5,6 +5,10 @@ objects parse lazily and are not thread-safe; a TSA client per document costs an
 to size the signature; a validation context per document fetches OCSP and CRLs again). The
 validation context is renewed after :data:`REVINFO_REUSE_SECONDS`, so what goes into the DSS is
 never older than that.
+
+The OCSP responses and CRLs themselves are shared between threads (as DER bytes, which are
+safe to share), for the same time: a worker runs each dossier's documents on fresh threads, and
+without the shared copy every dossier fetched the chain's revocation information again.
 """
 
 from __future__ import annotations
@@ -42,6 +46,10 @@ class AgencySigner:
     trust_roots_der: tuple[bytes, ...] = field(default=(), repr=False)
     _per_thread: threading.local = field(
         default_factory=threading.local, init=False, repr=False, compare=False
+    )
+    _shared: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    _shared_lock: threading.Lock = field(
+        default_factory=threading.Lock, init=False, repr=False, compare=False
     )
 
     @classmethod
@@ -89,15 +97,32 @@ class AgencySigner:
         signature without revocation information. Renewed every :data:`REVINFO_REUSE_SECONDS`."""
         held: tuple[ValidationContext, float] | None = getattr(self._per_thread, "context", None)
         if held is None or time.monotonic() - held[1] > REVINFO_REUSE_SECONDS:
+            with self._shared_lock:
+                shared = dict(self._shared)
+            fresh = shared and time.monotonic() - shared["at"] <= REVINFO_REUSE_SECONDS
             context = ValidationContext(
                 trust_roots=[asn1_x509.Certificate.load(der) for der in self.trust_roots_der],
                 other_certs=[asn1_x509.Certificate.load(der) for der in self.key.chain_der],
                 allow_fetching=True,
                 revocation_mode="hard-fail",
+                ocsps=list(shared["ocsps"]) if fresh else None,
+                crls=list(shared["crls"]) if fresh else None,
             )
-            held = (context, time.monotonic())
+            held = (context, shared["at"] if fresh else time.monotonic())
             self._per_thread.context = held
         return held[0]
+
+    def share_revinfo(self, context: ValidationContext) -> None:
+        """Offer what ``context`` fetched to the other threads (if the shared copy is older)."""
+        held = getattr(self._per_thread, "context", None)
+        if held is None or held[0] is not context:
+            return
+        with self._shared_lock:
+            if self._shared and self._shared["at"] >= held[1]:
+                return
+            self._shared.clear()  # the dataclass is frozen: the dict is filled in place
+            self._shared.update({"ocsps": tuple(o.dump() for o in context.ocsps),
+                                 "crls": tuple(c.dump() for c in context.crls), "at": held[1]})
 
     def forget_validation_context(self) -> None:
         """Drop this thread's context (after a failed fetch: never retry with its leftovers)."""

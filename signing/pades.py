@@ -182,6 +182,8 @@ def sign_pdf(
         ) from exc
     except PdfReadError as exc:
         raise CorruptInput(f"{Path(src).name} cannot be signed: {exc}") from exc
+    if context is not None:
+        signer.share_revinfo(context)
     signed = output.getvalue()
     result = _describe(signed, Path(dst), signer, field_name)
     if result.level != spec.level:  # a pyHanko change, never a document's fault: fail loudly

@@ -12,8 +12,7 @@ import datetime as dt
 import hashlib
 import json
 
-from prefect import get_run_logger, task
-from prefect.cache_policies import NO_CACHE
+from prefect import get_run_logger
 
 from motcua.core.assemble import document_text
 from motcua.core.ocr import PageText
@@ -28,7 +27,7 @@ from motcua.storage import archive, repository
 from motcua.storage.models import Document
 from motcua.storage.s3 import make_client
 from motcua.tasks.context import DocumentRef, recorded_step
-from motcua.tasks.policies import IO_RETRY_DELAYS, retry_only_transient
+from motcua.tasks.policies import retried
 from motcua.times import utcnow
 
 
@@ -100,10 +99,10 @@ def _stored_signature(settings: Settings, client, bucket: str, stored: archive.S
                                sha256=stored.sha256, size_bytes=stored.size)
 
 
-@task(name="archive", task_run_name="archive/{doc.source_name}", cache_policy=NO_CACHE,
-      retries=3, retry_delay_seconds=IO_RETRY_DELAYS, retry_condition_fn=retry_only_transient)
 def archive_step(settings: Settings, doc: DocumentRef, scanned: ScannedDocument,
                  texts: list[PageText], signed: SignResult) -> Document:
+    """Put the three objects under lock and mark the document archived; retried while S3 is
+    out of reach (each attempt a step event; objects already written are adopted)."""
     client = make_client(settings, "pipeline")
     bucket = settings.archive_bucket
     keys = archive.ArchiveKeys.for_document(
@@ -111,32 +110,37 @@ def archive_step(settings: Settings, doc: DocumentRef, scanned: ScannedDocument,
         dossier_code=doc.dossier.code, document_id=doc.document_id,
     )
     retain_until = utcnow() + dt.timedelta(days=settings.archive_retention_days)
-    with recorded_step(settings, doc, "archive") as step:
-        pdf = archive.put_locked(client, bucket, keys.pdf, signed.path.read_bytes(),
-                                 content_type="application/pdf", retain_until=retain_until,
-                                 metadata={"dossier": doc.dossier.code, "document": doc.document_id})
-        if pdf.existed:  # an earlier run archived it and crashed: describe what S3 holds
-            signed = _stored_signature(settings, client, bucket, pdf, signed)
-        text = document_text(scanned, texts).encode()
-        txt = archive.put_locked(client, bucket, keys.txt, text, content_type="text/plain; charset=utf-8",
-                                 retain_until=retain_until)
-        steps = repository.steps_of(step.session, document_pk=doc.pk)
-        arrived = repository.submitted_signatures(step.session, document_pk=doc.pk)
-        body = _manifest(doc, scanned, texts, signed, pdf, keys, txt.sha256 or hashlib.sha256(text).hexdigest(),
-                         pdf.retain_until or retain_until, steps, arrived)
-        archive.put_locked(client, bucket, keys.manifest, body, content_type="application/json",
-                           retain_until=retain_until)
-        confs = [t.confidence for t in texts if t.confidence is not None]
-        row = repository.mark_archived(step.session, document_pk=doc.pk, facts=repository.ArchivedFacts(
-            media_type=scanned.media_type, pages=scanned.page_count,
-            ocr_confidence=round(sum(confs) / len(confs), 2) if confs else None,
-            flags=",".join(scanned.flags + (("signature_broken",) if any(
-                not v.intact for v in arrived) else ())), signature_level=signed.level,
-            signer=signed.signer_subject, signed_at=signed.signing_time,
-            archive_key=keys.pdf, version_id=pdf.version_id,
-            # the hash of what S3 holds: ours, or the one a crashed earlier run already wrote
-            sha256=pdf.sha256, size_bytes=pdf.size, retain_until=pdf.retain_until,
-        ))
+
+    def attempt() -> tuple[Document, archive.StoredObject]:
+        with recorded_step(settings, doc, "archive") as step:
+            pdf = archive.put_locked(client, bucket, keys.pdf, signed.path.read_bytes(),
+                                     content_type="application/pdf", retain_until=retain_until,
+                                     metadata={"dossier": doc.dossier.code, "document": doc.document_id})
+            # an earlier run archived it and crashed: describe what S3 holds
+            held = _stored_signature(settings, client, bucket, pdf, signed) if pdf.existed else signed
+            text = document_text(scanned, texts).encode()
+            txt = archive.put_locked(client, bucket, keys.txt, text, content_type="text/plain; charset=utf-8",
+                                     retain_until=retain_until)
+            steps = repository.steps_of(step.session, document_pk=doc.pk)
+            arrived = repository.submitted_signatures(step.session, document_pk=doc.pk)
+            body = _manifest(doc, scanned, texts, held, pdf, keys, txt.sha256 or hashlib.sha256(text).hexdigest(),
+                             pdf.retain_until or retain_until, steps, arrived)
+            archive.put_locked(client, bucket, keys.manifest, body, content_type="application/json",
+                               retain_until=retain_until)
+            confs = [t.confidence for t in texts if t.confidence is not None]
+            row = repository.mark_archived(step.session, document_pk=doc.pk, facts=repository.ArchivedFacts(
+                media_type=scanned.media_type, pages=scanned.page_count,
+                ocr_confidence=round(sum(confs) / len(confs), 2) if confs else None,
+                flags=",".join(scanned.flags + (("signature_broken",) if any(
+                    not v.intact for v in arrived) else ())), signature_level=held.level,
+                signer=held.signer_subject, signed_at=held.signing_time,
+                archive_key=keys.pdf, version_id=pdf.version_id,
+                # the hash of what S3 holds: ours, or the one a crashed earlier run already wrote
+                sha256=pdf.sha256, size_bytes=pdf.size, retain_until=pdf.retain_until,
+            ))
+        return row, pdf
+
+    row, pdf = retried(attempt)
     get_run_logger().info("%s: archived at %s%s", doc.source_name, keys.pdf,
                           " (already there)" if pdf.existed else "")
     return row

@@ -3,9 +3,6 @@ digital PDF kept as it is with text layers on its image pages."""
 
 from __future__ import annotations
 
-from prefect import task
-from prefect.cache_policies import NO_CACHE
-
 from motcua.core.assemble import AssembledPdf, assemble_digital, assemble_pdf
 from motcua.core.ocr import PageText
 from motcua.core.scan import ScannedDocument
@@ -14,7 +11,6 @@ from motcua.tasks.context import DocumentRef, recorded_step
 from motcua.times import utcnow
 
 
-@task(name="assemble", task_run_name="assemble/{doc.source_name}", cache_policy=NO_CACHE)
 def assemble_step(settings: Settings, doc: DocumentRef, scanned: ScannedDocument,
                   texts: list[PageText]) -> AssembledPdf:
     with recorded_step(settings, doc, "assemble"):

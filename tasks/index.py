@@ -10,8 +10,7 @@ own session (no second look at the row).
 
 from __future__ import annotations
 
-from prefect import get_run_logger, task
-from prefect.cache_policies import NO_CACHE
+from prefect import get_run_logger
 
 from motcua.core.extract import classify_document, extract_identifiers
 from motcua.outcomes import DocumentOutcome
@@ -20,7 +19,6 @@ from motcua.storage import repository
 from motcua.tasks.context import DocumentRef, recorded_step
 
 
-@task(name="index", task_run_name="index/{doc.source_name}", cache_policy=NO_CACHE)
 def index_step(settings: Settings, doc: DocumentRef, text: str, *,
                already_archived: bool = False) -> DocumentOutcome:
     """Index ``text`` (the archived OCR text); marks the document indexed in the same

@@ -4,8 +4,7 @@ exception."""
 
 from __future__ import annotations
 
-from prefect import get_run_logger, task
-from prefect.cache_policies import NO_CACHE
+from prefect import get_run_logger
 
 from motcua.core.ocr import OcrOptions, PageText, ocr_pages
 from motcua.core.scan import ScannedDocument
@@ -14,7 +13,6 @@ from motcua.settings import Settings
 from motcua.tasks.context import DocumentRef, Rejected, recorded_step
 
 
-@task(name="ocr", task_run_name="ocr/{doc.source_name}", cache_policy=NO_CACHE)
 def ocr_step(settings: Settings, doc: DocumentRef, scanned: ScannedDocument) -> list[PageText] | Rejected:
     logger = get_run_logger()
 

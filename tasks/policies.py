@@ -1,13 +1,22 @@
-"""Retry policy shared by the step tasks: retry only what may pass.
+"""Retry policy shared by the steps: retry only what may pass.
 
 Bad input fails the same way every time, so retrying it only delays the quarantine; an outside
-service that is down (S3, the TSA) may be back in a few seconds.
+service that is down (S3, the TSA) may be back in a few seconds. The Prefect tasks (one per
+document, one to open and one to close a dossier's round) use :func:`retry_only_transient`; the
+steps inside a document's task that talk to outside services (sign, archive, quarantine) use
+:func:`retried`, so that every attempt is a step event of its own.
 """
 
 from __future__ import annotations
 
-from motcua.errors import SignPending, TransientError
+import time
+from collections.abc import Callable
+from typing import TypeVar
 
+from motcua.errors import SignPending, TransientError
+from motcua.tasks.context import attempt_number
+
+T = TypeVar("T")
 IO_RETRY_DELAYS = [1, 4, 10]
 
 
@@ -21,3 +30,20 @@ def retry_only_transient(task, task_run, state) -> bool:
     except BaseException:
         return False
     return False
+
+
+def retried(call: Callable[[], T], *, delays: list[float] = IO_RETRY_DELAYS,
+            retry_on: tuple[type[BaseException], ...] = (TransientError, SignPending)) -> T:
+    """``call()``, tried again after each of ``delays`` seconds while it raises ``retry_on``;
+    the last error is raised. Each attempt's number is what its step event records."""
+    for attempt in range(1, len(delays) + 2):
+        token = attempt_number.set(attempt)
+        try:
+            return call()
+        except retry_on:
+            if attempt > len(delays):
+                raise
+        finally:
+            attempt_number.reset(token)
+        time.sleep(delays[attempt - 1])
+    raise AssertionError("unreachable")

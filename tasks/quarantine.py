@@ -5,8 +5,7 @@ as a traceback. A refused ``dossier.json`` is quarantined the same way."""
 
 from __future__ import annotations
 
-from prefect import get_run_logger, task
-from prefect.cache_policies import NO_CACHE
+from prefect import get_run_logger
 
 from motcua.errors import DossierError
 from motcua.outcomes import DocumentOutcome, ManifestOutcome
@@ -16,7 +15,7 @@ from motcua.storage.db import open_session
 from motcua.storage.quarantine import QuarantineReason, document_key, quarantine_file
 from motcua.storage.s3 import make_client
 from motcua.tasks.context import DocumentRef, DossierRef, recorded_step, run_ids
-from motcua.tasks.policies import IO_RETRY_DELAYS, retry_only_transient
+from motcua.tasks.policies import retried
 from motcua.times import utcnow
 
 
@@ -27,34 +26,35 @@ def _reason(dossier: str, source: str, name: str, sha256: str | None, step: str,
                             at=utcnow().isoformat(timespec="seconds"))
 
 
-@task(name="quarantine", task_run_name="quarantine/{doc.source_name}", cache_policy=NO_CACHE,
-      retries=3, retry_delay_seconds=IO_RETRY_DELAYS, retry_condition_fn=retry_only_transient)
 def quarantine_step(settings: Settings, doc: DocumentRef, error: DossierError, step: str) -> DocumentOutcome:
     reason = _reason(doc.dossier.code, doc.source_key, doc.source_name, doc.sha256, step, error)
-    with recorded_step(settings, doc, "quarantine") as rec:
-        key = quarantine_file(make_client(settings, "pipeline"), settings.quarantine_bucket,
-                              key=document_key(doc.dossier.code, doc.document_id, doc.source_name),
-                              path=doc.local_path, reason=reason)
-        row = repository.mark_quarantined(rec.session, document_pk=doc.pk, code=error.code,
-                                          reason=str(error), quarantine_key=key)
-        steps = repository.steps_of(rec.session, document_pk=doc.pk)
+
+    def attempt():
+        with recorded_step(settings, doc, "quarantine") as rec:
+            key = quarantine_file(make_client(settings, "pipeline"), settings.quarantine_bucket,
+                                  key=document_key(doc.dossier.code, doc.document_id, doc.source_name),
+                                  path=doc.local_path, reason=reason)
+            row = repository.mark_quarantined(rec.session, document_pk=doc.pk, code=error.code,
+                                              reason=str(error), quarantine_key=key)
+            return key, row, repository.steps_of(rec.session, document_pk=doc.pk)
+
+    key, row, steps = retried(attempt)
     get_run_logger().warning("%s: quarantined, %s: %s (hint: %s) → %s/%s", doc.source_name,
                              error.code, error.message, error.hint or "-",
                              settings.quarantine_bucket, key)
     return DocumentOutcome.of(row, steps)
 
 
-@task(name="quarantine-manifest", cache_policy=NO_CACHE, retries=3,
-      retry_delay_seconds=IO_RETRY_DELAYS, retry_condition_fn=retry_only_transient)
 def quarantine_manifest(settings: Settings, dossier: DossierRef, error: DossierError) -> ManifestOutcome:
     """Keep a refused ``dossier.json`` in quarantine with its reason (the line or field that
     is wrong); the dossier's files are digitized with what is known. Recorded as a ``manifest``
     step event of the dossier."""
     source = f"{dossier.code}/{intake.MANIFEST}"
     client = make_client(settings, "pipeline")
-    data = intake.read_bytes(client, settings.intake_bucket, source)
-    key = quarantine_file(client, settings.quarantine_bucket, key=source, data=data,
-                          reason=_reason(dossier.code, source, intake.MANIFEST, None, "manifest", error))
+    data = retried(lambda: intake.read_bytes(client, settings.intake_bucket, source))
+    key = retried(lambda: quarantine_file(
+        client, settings.quarantine_bucket, key=source, data=data,
+        reason=_reason(dossier.code, source, intake.MANIFEST, None, "manifest", error)))
     attempt, flow_id, task_id = run_ids()
     with open_session(settings.db_url) as session:
         event = repository.start_step(session, dossier_pk=dossier.pk, document_pk=None,
@@ -68,7 +68,6 @@ def quarantine_manifest(settings: Settings, dossier: DossierRef, error: DossierE
                            quarantine_key=key)
 
 
-@task(name="sign-pending", task_run_name="sign-pending/{doc.source_name}", cache_policy=NO_CACHE)
 def mark_sign_pending(settings: Settings, doc: DocumentRef, error: DossierError) -> DocumentOutcome:
     """The document is fine but cannot be signed at the configured level right now: it waits
     (its file stays in intake) and a later run processes it again and signs it."""

@@ -6,8 +6,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
-from prefect import get_run_logger, task
-from prefect.cache_policies import NO_CACHE
+from prefect import get_run_logger
 from sqlalchemy.exc import IntegrityError
 
 from motcua.agencies import agency_on
@@ -20,7 +19,6 @@ from motcua.storage.db import migrate, open_session
 from motcua.storage.models import Document
 from motcua.storage.s3 import make_client
 from motcua.tasks.context import DocumentRef, DossierRef, run_ids
-from motcua.tasks.policies import IO_RETRY_DELAYS, retry_only_transient
 from motcua.text import escape_name
 from motcua.times import utcnow
 
@@ -33,8 +31,6 @@ class Registration:
     manifest_problem: DossierError | None  # a dossier.json that was refused (bad_manifest)
 
 
-@task(name="register-dossier", cache_policy=NO_CACHE, retries=3,
-      retry_delay_seconds=IO_RETRY_DELAYS, retry_condition_fn=retry_only_transient)
 def register_dossier(settings: Settings, code: str, keys: list[str], intake_round: int = 1) -> Registration:
     """Bring the database to the current schema (once per process), read the intake folder's
     manifest and list the round's files (``keys``), create the dossier row the first time. A
@@ -64,8 +60,6 @@ def register_dossier(settings: Settings, code: str, keys: list[str], intake_roun
     return Registration(ref, objects, entries, problem)
 
 
-@task(name="receive-document", cache_policy=NO_CACHE, retries=3,
-      retry_delay_seconds=IO_RETRY_DELAYS, retry_condition_fn=retry_only_transient)
 def receive_document(settings: Settings, dossier: DossierRef, obj: intake.IntakeObject,
                      entry: DocumentEntry | None) -> tuple[DocumentRef, Document]:
     """Download one submission and find or create its document row (identity = content); the
@@ -121,8 +115,6 @@ def _find_or_add(session, dossier: DossierRef, digest: str, name: str, size: int
     return row
 
 
-@task(name="clear-intake", cache_policy=NO_CACHE, retries=3,
-      retry_delay_seconds=IO_RETRY_DELAYS, retry_condition_fn=retry_only_transient)
 def clear_intake(settings: Settings, code: str, done: list[intake.IntakeObject],
                  all_done: bool) -> list[str]:
     """Remove the submissions that reached the archive or the quarantine (their bytes are kept

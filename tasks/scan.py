@@ -3,8 +3,7 @@ outcome, not an exception (the task ends normally; the document goes to quaranti
 
 from __future__ import annotations
 
-from prefect import get_run_logger, task
-from prefect.cache_policies import NO_CACHE
+from prefect import get_run_logger
 
 from motcua.core.scan import ScannedDocument, ScanOptions, scan_document
 from motcua.errors import BadInput
@@ -12,7 +11,6 @@ from motcua.settings import Settings
 from motcua.tasks.context import DocumentRef, Rejected, recorded_step
 
 
-@task(name="scan", task_run_name="scan/{doc.source_name}", cache_policy=NO_CACHE)
 def scan_step(settings: Settings, doc: DocumentRef) -> ScannedDocument | Rejected:
     try:
         with recorded_step(settings, doc, "scan"):

@@ -10,18 +10,16 @@ lower level than planned.
 
 from __future__ import annotations
 
-from prefect import get_run_logger, task
-from prefect.cache_policies import NO_CACHE
+from prefect import get_run_logger
 
 from motcua.core.assemble import AssembledPdf
 from motcua.settings import Settings
 from motcua.signing.factory import SigningPlan, agency_signer, prepare_signing, stamp_spec
 from motcua.signing.pades import SignResult, sign_pdf
 from motcua.tasks.context import DocumentRef, recorded_step
-from motcua.tasks.policies import IO_RETRY_DELAYS, retry_only_transient
+from motcua.tasks.policies import retried
 
 
-@task(name="prepare-signing", cache_policy=NO_CACHE)
 def prepare_signing_step(settings: Settings) -> SigningPlan:
     """Open the agency's key and check what its level needs, before any document is read."""
     plan = prepare_signing(settings)
@@ -30,17 +28,21 @@ def prepare_signing_step(settings: Settings) -> SigningPlan:
     return plan
 
 
-@task(name="sign", task_run_name="sign/{doc.source_name}", cache_policy=NO_CACHE, retries=3,
-      retry_delay_seconds=IO_RETRY_DELAYS, retry_condition_fn=retry_only_transient)
 def sign_step(settings: Settings, doc: DocumentRef, pdf: AssembledPdf, plan: SigningPlan) -> SignResult:
+    """Sign at the plan's level; retried with backoff while the TSA, OCSP/CRL or token are out
+    of reach, then :class:`~motcua.errors.SignPending` (the caller parks the document)."""
     agency = doc.dossier.agency_name
-    with recorded_step(settings, doc, "sign"):
-        result = sign_pdf(
-            pdf.path, doc.work_dir / "signed.pdf", agency_signer(settings),
-            level=plan.level,
-            reason="Số hóa hồ sơ thủ tục hành chính",
-            location=agency,
-            stamp=stamp_spec(settings, agency) if plan.stamp else None,
-        )
+
+    def attempt() -> SignResult:
+        with recorded_step(settings, doc, "sign"):
+            return sign_pdf(
+                pdf.path, doc.work_dir / "signed.pdf", agency_signer(settings),
+                level=plan.level,
+                reason="Số hóa hồ sơ thủ tục hành chính",
+                location=agency,
+                stamp=stamp_spec(settings, agency) if plan.stamp else None,
+            )
+
+    result = retried(attempt)
     get_run_logger().info("%s: signed at PAdES %s", doc.source_name, result.level)
     return result

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from prefect import get_run_logger, task
-from prefect.cache_policies import NO_CACHE
+from prefect import get_run_logger
 
 from motcua.outcomes import SignatureVerdict
 from motcua.settings import Settings
@@ -36,8 +35,6 @@ def verdicts_of(data: bytes, roots: list[Path]) -> list[SignatureVerdict]:
     ]
 
 
-@task(name="check-signatures", task_run_name="check-signatures/{doc.source_name}",
-      cache_policy=NO_CACHE)
 def check_signatures_step(settings: Settings, doc: DocumentRef) -> list[SignatureVerdict]:
     with recorded_step(settings, doc, "check_signatures") as step:
         verdicts = verdicts_of(doc.local_path.read_bytes(), trust_roots(settings))

@@ -161,8 +161,8 @@ def test_a_manifest_with_wrong_types_names_the_fields(stack_settings, tmp_path):
 
 
 def test_quarantine_is_an_outcome_not_an_alarm(stack_settings, tmp_path):
-    """A bad file: the scan task ends Completed (not Failed), one WARNING line carries the code,
-    message and hint, and nothing is logged at ERROR."""
+    """A bad file: its document's task ends Completed (not Failed), one WARNING line carries the
+    code, message and hint, and nothing is logged at ERROR."""
     code = _code(305)
     bad = tmp_path / "hong.jpg"
     bad.write_bytes(b"\xff\xd8\xff\xe0" + b"\x00" * 64)
@@ -174,7 +174,7 @@ def test_quarantine_is_an_outcome_not_an_alarm(stack_settings, tmp_path):
             runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[outcome.flow_run_id])))
             logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[outcome.flow_run_id])))
     states = {r.name: r.state.type.value for r in runs}
-    assert states["scan/hong.jpg"] == "COMPLETED" and states["quarantine/hong.jpg"] == "COMPLETED"
+    assert states["document/hong.jpg"] == "COMPLETED"
     assert all(s == "COMPLETED" for s in states.values()), states
     assert [entry.message for entry in logs if entry.level >= 40] == []
     warnings = [entry.message for entry in logs if entry.level == 30 and "hong.jpg" in entry.message]

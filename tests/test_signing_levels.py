@@ -228,3 +228,7 @@ def test_one_validation_context_per_thread(tmp_path: Path, signer_lt: AgencySign
     worker.start()
     worker.join()
     assert theirs and theirs[0] is not mine  # asn1crypto objects are not shared across threads
+    # …but the revocation information is: a new thread (a worker's next dossier) starts with
+    # what the first fetched, as DER, instead of fetching it again
+    assert {o.dump() for o in theirs[0].ocsps} == {o.dump() for o in mine.ocsps}
+    assert {c.dump() for c in theirs[0].crls} == {c.dump() for c in mine.crls}
