@@ -142,12 +142,12 @@ def ocr_page(page: PageImage, opts: OcrOptions) -> PageText:
     if words and confidence is not None and confidence < UPSIDE_DOWN_SUSPECT_CONFIDENCE:
         # Read the turned copy into files of its own: the first reading stays intact unless
         # the turned one is better.
-        turned_image = page.ocr_path.with_name(f"page-{page.index + 1:04d}-r180.ocr.pgm")
+        turned_image = page.ocr_path.with_name(f"page-{page.index + 1:04d}-r180.ocr.bmp")
         turned_base = out_base.with_name(f"{out_base.name}-r180")
         with Image.open(page.ocr_path) as img:
             rotation = layout.detect_rotation(img, page.dpi, workers=opts.workers)
             if rotation == 180:
-                layout.turn(img, 180).save(turned_image, format="PPM")
+                layout.turn(img, 180).save(turned_image, format="BMP", dpi=(page.dpi, page.dpi))
         if rotation == 180:
             text2, tsv2 = _tesseract(turned_image, turned_base, page.dpi, opts)
             confidence2, words2 = _mean_confidence(tsv2)

@@ -47,7 +47,7 @@ class PageImage:
     index: int
     image_path: Path  # JPEG, colour kept, upright and deskewed: the PDF's visible layer
     image_mode: str  # "RGB" or "L"
-    ocr_path: Path  # 8-bit grayscale PGM with seals and blue ink faded: what Tesseract reads
+    ocr_path: Path  # 8-bit grayscale BMP with seals and blue ink faded: what Tesseract reads
     width: int
     height: int
     dpi: int
@@ -151,10 +151,11 @@ def normalise_page(raw: RawPage, out_dir: Path, opts: ScanOptions) -> PageImage 
         image_path.write_bytes(raw.jpeg)  # untouched: keep the scanner's own bytes
     else:
         img.save(image_path, format="JPEG", quality=JPEG_QUALITY, dpi=(dpi, dpi))
-    # PGM, not PNG: it costs nothing to write (PNG encoding was a third of this step's CPU), lives
-    # only in the work folder, and Tesseract is told the dpi (--dpi), which PGM cannot carry.
-    ocr_path = stem.with_suffix(".ocr.pgm")
-    layout.ocr_image(img).save(ocr_path, format="PPM")
+    # BMP: uncompressed, 4 ms to write where PNG took 40 (a third of this step's CPU), and read by
+    # Tesseract as fast as PNG; PGM, as cheap to write, made every Tesseract pass ~0.13 s slower
+    # (seen on 300 dpi pages). It lives only in the work folder.
+    ocr_path = stem.with_suffix(".ocr.bmp")
+    layout.ocr_image(img).save(ocr_path, format="BMP", dpi=(dpi, dpi))
     return PageImage(
         index=raw.index,
         image_path=image_path,
