@@ -171,18 +171,6 @@ def parse_manifest(raw: bytes, code: str) -> tuple[DossierManifest, DossierError
         return bad(f"wrong field(s): {fields}", "see docs/intake.md for the fields and their types")
 
 
-def read_bytes(client: Minio, bucket: str, key: str) -> bytes:
-    try:
-        response = client.get_object(bucket, key)
-    except (S3Error, HTTPError) as exc:
-        raise s3_error(exc, f"reading {key}") from exc
-    try:
-        return response.read()
-    finally:
-        response.close()
-        response.release_conn()
-
-
 def download(client: Minio, bucket: str, key: str, dest: Path) -> Path:
     """Download ``key`` to ``dest``, a path the caller built (never from the key's name)."""
     dest.parent.mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,7 @@ from prefect import get_run_logger
 from motcua.errors import DossierError
 from motcua.outcomes import DocumentOutcome, ManifestOutcome
 from motcua.settings import Settings
-from motcua.storage import intake, repository
+from motcua.storage import archive, intake, repository
 from motcua.storage.db import open_session
 from motcua.storage.quarantine import QuarantineReason, document_key, quarantine_file
 from motcua.storage.s3 import make_client
@@ -51,7 +51,7 @@ def quarantine_manifest(settings: Settings, dossier: DossierRef, error: DossierE
     step event of the dossier."""
     source = f"{dossier.code}/{intake.MANIFEST}"
     client = make_client(settings, "pipeline")
-    data = retried(lambda: intake.read_bytes(client, settings.intake_bucket, source))
+    data = retried(lambda: archive.get_bytes(client, settings.intake_bucket, source))
     key = retried(lambda: quarantine_file(
         client, settings.quarantine_bucket, key=source, data=data,
         reason=_reason(dossier.code, source, intake.MANIFEST, None, "manifest", error)))

@@ -6,9 +6,18 @@ fixture.
 
 Every test that needs one of those servers (directly or through another fixture) is marked
 ``stack`` here, so the tests of the pure parts run alone in seconds: ``pytest -m "not stack"``.
+
+No test may fall back to a Prefect "ephemeral" server of its own (one that starts on port 8142
+when no API URL is set): a flow or task delivery that forgot the stack's API URL would then talk
+to a server nobody watches and the test would prove nothing. Ephemeral mode is switched off for
+the whole session (before Prefect is imported), so such a test fails loudly.
 """
 
-import pytest
+import os
+
+os.environ["PREFECT_SERVER_ALLOW_EPHEMERAL_MODE"] = "false"
+
+import pytest  # noqa: E402
 
 pytest_plugins = [
     "tests.fixtures.pki",

@@ -141,8 +141,9 @@ def test_exactly_once_with_two_watchers_and_duplicate_deliveries(service, tmp_pa
         _drop(service, code, {"don.png": page}, {})  # dropped again, then the manifest
     for _ in range(3):  # a second (and third) watcher, in this process, racing the real one
         intake_watch.poll(service, watcher="test-watcher")
-    for _ in range(3):  # deliveries nobody asked for: nothing to claim, nothing run twice
-        process_round.delay()
+    with temporary_settings(updates={PREFECT_API_URL: prefect_api_url(service)}):
+        for _ in range(3):  # deliveries nobody asked for: nothing to claim, nothing run twice
+            process_round.delay()
     states = _wait_done(service, codes)
     assert states == {c: ["done"] for c in codes}
     for code in codes:

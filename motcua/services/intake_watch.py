@@ -29,7 +29,7 @@ from motcua.errors import DossierError, MotcuaError
 from motcua.manifest import validate_code
 from motcua.outcomes import DossierOutcome
 from motcua.settings import Settings
-from motcua.storage import intake, repository
+from motcua.storage import archive, intake, repository
 from motcua.storage.db import migrate, open_session
 from motcua.storage.quarantine import QuarantineReason, document_key, quarantine_file
 from motcua.storage.s3 import make_client
@@ -133,7 +133,7 @@ def _set_aside(settings: Settings, client, obj: intake.ListedObject) -> str:
     """Quarantine an object that is in no dossier folder, then take it out of intake."""
     digest = hashlib.sha256(obj.key.encode("utf-8", "surrogatepass")).hexdigest()[:20]
     key = document_key("_misplaced", digest, obj.key.rsplit("/", 1)[-1])
-    data = intake.read_bytes(client, settings.intake_bucket, obj.key)
+    data = archive.get_bytes(client, settings.intake_bucket, obj.key)
     reason = QuarantineReason(
         dossier="", source=obj.key, name=escape_name(obj.key), sha256=hashlib.sha256(data).hexdigest(),
         step="watch", code="misplaced",
