@@ -1,18 +1,24 @@
-"""The agency signer: a key plus the services its level needs, with per-thread pyHanko tools.
+"""The agency signer: a key plus the services its level needs, with pyHanko's tools kept warm.
 
-pyHanko's signer, TSA client and validation context are made once *per thread* (asn1crypto
-objects parse lazily and are not thread-safe; a TSA client per document costs an extra round trip
-to size the signature; a validation context per document fetches OCSP and CRLs again). The
-validation context is renewed after :data:`REVINFO_REUSE_SECONDS`, so what goes into the DSS is
-never older than that.
+Made once per signer (per process), shared by every thread:
 
-The OCSP responses and CRLs themselves are shared between threads (as DER bytes, which are
-safe to share), for the same time: a worker runs each dossier's documents on fresh threads, and
-without the shared copy every dossier fetched the chain's revocation information again.
+- the TSA client: pyHanko asks a new client for a dummy timestamp first, to size the signature
+  (a whole extra round trip); pyHanko's own client also built a TLS context from certifi's
+  bundle for every request, even to an ``http://`` TSA (~40% of a B-LT signature's CPU here, see
+  benchmarks/README.md), so requests go through ``requests`` instead;
+- the OCSP responses and CRLs the first document fetched, as DER bytes (safe to share), for
+  :data:`REVINFO_REUSE_SECONDS`: what goes into a document's DSS is never older than that.
+
+Made once per thread (asn1crypto objects parse lazily and are not thread-safe): pyHanko's CMS
+signer (a token's key handle) and the validation context. A context made while a shared copy is
+fresh does not fetch at all (pyHanko fetches OCSP again for every new context that may fetch,
+whatever it was given); if that copy does not do for a document, :func:`~motcua.signing.pades.
+sign_pdf` asks for a context that fetches (``fetch=True``).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Sequence
@@ -22,23 +28,34 @@ from typing import NamedTuple
 
 from asn1crypto import x509 as asn1_x509
 from pyhanko.sign import signers
-from pyhanko.sign.timestamps import HTTPTimeStamper
+from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
 from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBackend
 
 from .keys import Pkcs12Key, SigningKey, load_trust_roots, revocation_urls
 
 REVINFO_REUSE_SECONDS = 300.0
 
 
+class _SharedRevinfoIsOnPurpose(logging.Filter):
+    """pyHanko warns on every signature whose context may not fetch; ours is built on revocation
+    information fetched moments ago (and a fetching context is used if it does not do)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "but fetching is not allowed" not in record.getMessage()
+
+
+logging.getLogger("pyhanko.sign.signers.pdf_signer").addFilter(_SharedRevinfoIsOnPurpose())
+
+
 class _ThreadTools(NamedTuple):
     cms_signer: signers.Signer
-    timestamper: HTTPTimeStamper | None
 
 
 @dataclass(frozen=True)
 class AgencySigner:
     """The agency's key, its TSA and the trust roots its revocation information is checked
-    against. Per-thread pyHanko objects are made lazily (see the module docstring)."""
+    against. pyHanko's objects are made lazily, shared or per thread (see the module docstring)."""
 
     key: SigningKey
     tsa_url: str | None
@@ -48,6 +65,7 @@ class AgencySigner:
         default_factory=threading.local, init=False, repr=False, compare=False
     )
     _shared: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    _tools: dict = field(default_factory=dict, init=False, repr=False, compare=False)
     _shared_lock: threading.Lock = field(
         default_factory=threading.Lock, init=False, repr=False, compare=False
     )
@@ -78,33 +96,43 @@ class AgencySigner:
     def revocation_urls(self) -> tuple[str, ...]:
         return revocation_urls(self.key.cert_der)
 
+    @property
+    def timestamper(self) -> RequestsHTTPTimeStamper | None:
+        """The TSA client every thread uses (it keeps the dummy timestamp that sizes signatures)."""
+        if self.tsa_url is None:
+            return None
+        with self._shared_lock:
+            if "timestamper" not in self._tools:
+                self._tools["timestamper"] = RequestsHTTPTimeStamper(
+                    self.tsa_url, timeout=self.tsa_timeout_seconds)
+            return self._tools["timestamper"]
+
     def thread_tools(self) -> _ThreadTools:
-        """This thread's pyHanko signer and TSA client (made on first use in the thread)."""
+        """This thread's pyHanko signer (made on first use in the thread)."""
         tools: _ThreadTools | None = getattr(self._per_thread, "tools", None)
         if tools is None:
-            timestamper = (
-                HTTPTimeStamper(self.tsa_url, timeout=self.tsa_timeout_seconds)
-                if self.tsa_url is not None
-                else None
-            )
-            tools = _ThreadTools(self.key.new_cms_signer(), timestamper)
+            tools = _ThreadTools(self.key.new_cms_signer())
             self._per_thread.tools = tools
         return tools
 
-    def validation_context(self) -> ValidationContext:
-        """This thread's validation context: it fetches (and caches) OCSP responses and CRLs
-        with revocation checking ``hard-fail``, so an unreachable server is an error, never a
-        signature without revocation information. Renewed every :data:`REVINFO_REUSE_SECONDS`."""
+    def validation_context(self, *, fetch: bool = False) -> ValidationContext:
+        """This thread's validation context, revocation checking ``hard-fail``: an unreachable
+        server is an error, never a signature without revocation information. Built on the
+        shared OCSP responses/CRLs without fetching while they are fresh (unless ``fetch``),
+        else fetching them; renewed every :data:`REVINFO_REUSE_SECONDS`."""
         held: tuple[ValidationContext, float] | None = getattr(self._per_thread, "context", None)
-        if held is None or time.monotonic() - held[1] > REVINFO_REUSE_SECONDS:
+        if fetch or held is None or time.monotonic() - held[1] > REVINFO_REUSE_SECONDS:
             with self._shared_lock:
                 shared = dict(self._shared)
-            fresh = shared and time.monotonic() - shared["at"] <= REVINFO_REUSE_SECONDS
+            age = time.monotonic() - shared["at"] if shared else None
+            fresh = not fetch and age is not None and age <= REVINFO_REUSE_SECONDS
             context = ValidationContext(
                 trust_roots=[asn1_x509.Certificate.load(der) for der in self.trust_roots_der],
                 other_certs=[asn1_x509.Certificate.load(der) for der in self.key.chain_der],
-                allow_fetching=True,
                 revocation_mode="hard-fail",
+                allow_fetching=not fresh,
+                fetcher_backend=None if fresh else RequestsFetcherBackend(
+                    per_request_timeout=self.tsa_timeout_seconds),
                 ocsps=list(shared["ocsps"]) if fresh else None,
                 crls=list(shared["crls"]) if fresh else None,
             )

@@ -20,8 +20,8 @@ a server that is down at signing time makes the document wait (``SignPending``),
 level.
 
 One key and one signer per process and configuration: parsing a PKCS#12 key costs more than a
-B-B signature, a token allows one login, and the signer keeps pyHanko's per-thread TSA client and
-validation context warm (platform-notes).
+B-B signature, a token allows one login, and the signer keeps pyHanko's TSA client, validation
+contexts and the fetched revocation information warm (:mod:`motcua.signing.agency`).
 """
 
 from __future__ import annotations
@@ -35,8 +35,9 @@ from pydantic import SecretStr
 from motcua.errors import ConfigurationError
 from motcua.settings import Settings, SignatureLevel
 from motcua.signing.agency import AgencySigner
+from motcua.signing.failures import redact
 from motcua.signing.keys import Pkcs12Key, SigningKey, load_trust_roots, revocation_urls
-from motcua.signing.pades import NEEDS_REVOCATION, NEEDS_TSA, redact
+from motcua.signing.pades import NEEDS_REVOCATION, NEEDS_TSA
 from motcua.signing.stamp import StampSpec, load_stamp_font
 
 

@@ -27,10 +27,8 @@ pyHanko's objects per thread; see :mod:`motcua.signing.agency`).
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import os
-import re
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime
@@ -46,18 +44,13 @@ from pyhanko.sign import fields, signers
 from pyhanko.sign.general import SigningError
 from pyhanko.sign.timestamps import TimestampRequestError
 from pyhanko_certvalidator import ValidationContext
-from pyhanko_certvalidator.errors import (
-    InsufficientRevinfoError,
-    PathBuildingError,
-    PathError,
-    RevokedError,
-    ValidationError,
-)
+from pyhanko_certvalidator.errors import PathError, ValidationError
 
 from motcua.errors import ConfigurationError, CorruptInput, EncryptedInput, SignPending
 from motcua.settings import SignatureLevel
 
 from .agency import AgencySigner
+from .failures import redact, refuse_running_loop, translate_validation_failure
 from .levels import read_level
 from .stamp import StampSpec, place_stamp
 
@@ -131,32 +124,56 @@ def sign_pdf(
     :class:`EncryptedInput` (input pyHanko cannot sign). Nothing is written to ``dst`` unless
     signing succeeded at exactly ``level``.
     """
-    _refuse_running_loop()
+    refuse_running_loop()
     spec = SignatureSpec(level=level, reason=reason, location=location)
     _check_services(spec.level, signer)
     data = Path(src).read_bytes()
+    context = signer.validation_context() if spec.level in NEEDS_REVOCATION else None
+    try:
+        signed, field_name = _sign(data, Path(src).name, spec, signer, stamp, context)
+    except _SharedRevinfoNotEnough:
+        # The OCSP responses/CRLs another document fetched did not do for this one (one
+        # expired early, the chain changed): fetch afresh, as the first document did.
+        context = signer.validation_context(fetch=True)
+        signed, field_name = _sign(data, Path(src).name, spec, signer, stamp, context)
+    if context is not None:
+        signer.share_revinfo(context)
+    result = _describe(signed, Path(dst), signer, field_name)
+    if result.level != spec.level:  # a pyHanko change, never a document's fault: fail loudly
+        raise RuntimeError(f"asked for PAdES {spec.level}, pyHanko produced {result.level}")
+    _write_atomically(Path(dst), signed)
+    return result
+
+
+class _SharedRevinfoNotEnough(Exception):
+    """Validation with the shared revocation information alone (no fetching) failed."""
+
+
+def _sign(
+    data: bytes, name: str, spec: SignatureSpec, signer: AgencySigner,
+    stamp: StampSpec | None, context: ValidationContext | None,
+) -> tuple[bytes, str]:
+    """One signing attempt on a fresh writer: (signed bytes, the new field's name)."""
     try:
         writer = IncrementalPdfFileWriter(BytesIO(data))
     except PdfReadError as exc:
         raise CorruptInput(
-            f"{Path(src).name} is not a PDF that can be signed: {exc}",
+            f"{name} is not a PDF that can be signed: {exc}",
             hint="re-create the PDF (the scan step's output signs fine); "
             "Pillow-written PDFs are refused",
         ) from exc
     if writer.prev.encrypted:
-        raise EncryptedInput(
-            f"{Path(src).name} is encrypted", hint="ask the submitter for an unencrypted copy"
-        )
+        raise EncryptedInput(f"{name} is encrypted",
+                             hint="ask the submitter for an unencrypted copy")
     field_name = _new_field_name(writer)
     placed = place_stamp(writer, field_name, stamp) if stamp is not None else None
     _keep_pdfa_producer_consistent(writer)
-    context = signer.validation_context() if spec.level in NEEDS_REVOCATION else None
     try:
         tools = signer.thread_tools()  # a token's key handle is looked up here, once a thread
         pdf_signer = signers.PdfSigner(
             spec.metadata(field_name, context),
             tools.cms_signer,
-            timestamper=tools.timestamper if spec.level in NEEDS_TSA else None,
+            timestamper=signer.timestamper if spec.level in NEEDS_TSA else None,
             stamp_style=placed.style if placed is not None else None,
             new_field_spec=placed.field_spec if placed is not None else None,
         )
@@ -171,7 +188,9 @@ def sign_pdf(
         ) from exc
     except (SigningError, PathError, ValidationError) as exc:
         signer.forget_validation_context()
-        translated = _translate_validation_failure(exc)
+        if context is not None and not context.fetching_allowed:
+            raise _SharedRevinfoNotEnough from exc
+        translated = translate_validation_failure(exc)
         if translated is None:
             raise
         raise translated from exc
@@ -181,15 +200,8 @@ def sign_pdf(
             hint="the document waits in sign_pending; check that the token or HSM is connected",
         ) from exc
     except PdfReadError as exc:
-        raise CorruptInput(f"{Path(src).name} cannot be signed: {exc}") from exc
-    if context is not None:
-        signer.share_revinfo(context)
-    signed = output.getvalue()
-    result = _describe(signed, Path(dst), signer, field_name)
-    if result.level != spec.level:  # a pyHanko change, never a document's fault: fail loudly
-        raise RuntimeError(f"asked for PAdES {spec.level}, pyHanko produced {result.level}")
-    _write_atomically(Path(dst), signed)
-    return result
+        raise CorruptInput(f"{name} cannot be signed: {exc}") from exc
+    return output.getvalue(), field_name
 
 
 def _check_services(level: SignatureLevel, signer: AgencySigner) -> None:
@@ -210,38 +222,6 @@ def _check_services(level: SignatureLevel, signer: AgencySigner) -> None:
             hint="use a certificate from a CA that publishes OCSP/CRLs, "
             "or MOTCUA_SIGNATURE_LEVEL=B-T",
         )
-
-
-def _translate_validation_failure(exc: BaseException) -> Exception | None:
-    """pyHanko checks the signer's chain (and fetches OCSP/CRLs) before a B-LT/B-LTA signature.
-
-    Missing revocation information means a server could not be reached: wait and retry. A
-    revoked, expired or untrusted certificate will not get better by waiting: configuration.
-    """
-    chain: list[BaseException] = []
-    cause: BaseException | None = exc
-    while cause is not None and cause not in chain:
-        chain.append(cause)
-        cause = cause.__cause__ or cause.__context__
-    why = next((c for c in chain if isinstance(c, (PathError, ValidationError))), None)
-    if isinstance(why, InsufficientRevinfoError):
-        return SignPending(
-            f"revocation information (OCSP/CRL) could not be fetched: {redact(str(why))}",
-            hint="the document waits in sign_pending and is retried; check that the CA's OCSP "
-            "responder and CRL distribution points are reachable",
-        )
-    if isinstance(why, RevokedError):
-        hint = "the agency needs a new certificate; nothing can be signed with this one"
-        return ConfigurationError(
-            f"a certificate of the signer's chain is revoked: {redact(str(why))}", hint=hint
-        )
-    if isinstance(why, (PathBuildingError, ValidationError)):
-        return ConfigurationError(
-            f"a certificate the signature relies on (the signer's, the TSA's) cannot be "
-            f"validated: {redact(str(why))}",
-            hint="check MOTCUA_TRUST_ROOTS and the certificates' validity",
-        )
-    return None
 
 
 def _keep_pdfa_producer_consistent(writer: IncrementalPdfFileWriter) -> None:
@@ -270,25 +250,6 @@ def _new_field_name(writer: IncrementalPdfFileWriter) -> str:
     while f"motcua_signature_{n}" in taken:
         n += 1
     return f"motcua_signature_{n}"
-
-
-def _refuse_running_loop() -> None:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return
-    raise RuntimeError(
-        "sign_pdf is synchronous and starts its own event loop; inside a running loop call it "
-        "through asyncio.to_thread(sign_pdf, ...)"
-    )
-
-
-_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
-
-
-def redact(text: str | None) -> str:
-    """Drop ``user:password@`` from every URL in ``text`` (messages reach logs and the UI)."""
-    return _USERINFO.sub("", text or "")
 
 
 def _describe(signed: bytes, dst: Path, signer: AgencySigner, field_name: str) -> SignResult:

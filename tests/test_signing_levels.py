@@ -232,3 +232,30 @@ def test_one_validation_context_per_thread(tmp_path: Path, signer_lt: AgencySign
     # what the first fetched, as DER, instead of fetching it again
     assert {o.dump() for o in theirs[0].ocsps} == {o.dump() for o in mine.ocsps}
     assert {c.dump() for c in theirs[0].crls} == {c.dump() for c in mine.crls}
+    # pyHanko fetches OCSP again for every context that may fetch, whatever it was given
+    assert mine.fetching_allowed and not theirs[0].fetching_allowed
+
+
+def test_shared_revocation_info_that_does_not_do_is_fetched_afresh(
+    tmp_path: Path, signer_lt: AgencySigner
+) -> None:
+    """A fresh shared copy that lacks what a document needs (here: nothing in it) is not an
+    error and never a weaker signature: the document's context fetches, as the first did."""
+    src = make_pdf(tmp_path / "in.pdf")
+    sign_pdf(src, tmp_path / "a.pdf", signer_lt, level="B-LT")  # fills the shared copy
+    signer_lt._shared.update({"ocsps": (), "crls": ()})  # …as if it held nothing useful
+    results: list[object] = []
+
+    def in_a_new_thread() -> None:
+        results.append(sign_pdf(src, tmp_path / "b.pdf", signer_lt, level="B-LT"))
+        results.append(signer_lt.validation_context())
+
+    worker = threading.Thread(target=in_a_new_thread)
+    worker.start()
+    worker.join()
+    signed, context = results
+    assert signed.level == "B-LT"
+    assert context.fetching_allowed and context.ocsps  # it fetched for itself
+    reader = PdfFileReader(BytesIO((tmp_path / "b.pdf").read_bytes()))
+    dss = DocumentSecurityStore.read_dss(reader)
+    assert dss.ocsps and dss.crls

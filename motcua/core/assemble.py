@@ -1,7 +1,7 @@
 """The `assemble` step's pure core: one searchable PDF per document.
 
 Each page is the colour scan (its JPEG bytes embedded unchanged) with Tesseract's invisible
-text-only page merged over it, so the page looks exactly like the paper and ``pdftotext`` returns
+text-only page laid over it (as a Form XObject, :func:`~motcua.core.pdflayers.graft_text_layer`), so the page looks exactly like the paper and ``pdftotext`` returns
 what Tesseract read. The two layers share their geometry because both come from the same
 upright, deskewed image at the same dpi.
 
@@ -28,7 +28,7 @@ from functools import cache
 from pathlib import Path
 
 from PIL import Image, ImageCms
-from pypdf import PdfReader, PdfWriter
+from pypdf import PdfWriter
 from pypdf.generic import (
     ArrayObject,
     DecodedStreamObject,
@@ -41,7 +41,7 @@ from pypdf.generic import (
 from motcua.core import layout
 from motcua.core.ocr import PageText
 from motcua.core.pdfimage import add_image_page
-from motcua.core.pdflayers import TextLayer, add_text_layers
+from motcua.core.pdflayers import TextLayer, add_text_layers, graft_text_layer
 from motcua.core.scan import JPEG_QUALITY, DigitalSource, PageImage, ScannedDocument
 
 PRODUCER = "motcua"
@@ -131,9 +131,8 @@ def assemble_pdf(
         text = by_index[page.index]
         jpeg, width, height = _page_jpeg(page, text.turned)
         target = add_image_page(writer, jpeg, width, height, page.image_mode, page.dpi)
-        if not text.empty:
-            text_page = PdfReader(text.text_pdf).pages[0]
-            target.merge_page(text_page)
+        if not text.empty:  # same geometry as the image (the JPEG is turned like the text)
+            graft_text_layer(writer, target, TextLayer(text.text_pdf))
     _mark_pdfa(writer, title, created.astimezone(dt.UTC))
     buf = io.BytesIO()
     writer.write(buf)
