@@ -1,15 +1,16 @@
 """The `digitize-dossier` flow: every file of one intake round through
 scan → ocr → assemble → sign → archive → index (DESIGN §1).
 
-The flow only orders tasks, as few as the work allows (a task run costs the Prefect server ~30 ms
-of CPU: tasks/context.py): ``open-round`` checks the signing plan (a bad key fails the run before
+The flow only orders the work, with as few task runs as it allows (a task run costs the Prefect
+server ~30 ms of CPU: tasks/context.py): :func:`~motcua.tasks.rounds.open_round` (plain
+bookkeeping in the flow's own run, see tasks/rounds.py) checks the signing plan (a bad key fails the run before
 any OCR), takes the round (the files the watcher gave this run, or, for a run started by hand,
 the dossier's new files), registers the dossier and receives each file (downloaded and hashed,
 so that two files with the same bytes become one document before any work starts); then every
 document runs concurrently as one ``digitize-document`` task
 (:func:`~motcua.tasks.document.digitize_document`, each step a step event of its own); pages run
 in parallel inside the OCR step, and a process-wide cap keeps Tesseract at one process per core
-however many documents are in flight; ``close-round`` ends it.
+however many documents are in flight; :func:`~motcua.tasks.rounds.close_round` ends it.
 
 Submissions that reached the archive or the quarantine are removed from intake at the end (their
 bytes live on there); those waiting to be signed stay. The round is closed with the outcome (so

@@ -93,9 +93,11 @@ class Settings(BaseSettings):
         "PostgreSQL: postgresql+asyncpg://user:pass@host/db (secret: it may hold a password).",
     )
     worker_concurrency: int = Field(
-        default=2, ge=1,
-        description="Dossiers one worker runs at once (Tesseract stays at one process per core "
-        "whatever this is).",
+        default_factory=lambda: 2 * (os.cpu_count() or 1), ge=1,
+        description="Dossiers one worker runs at once; default twice the cores, so that while "
+        "one dossier signs, archives or waits for Prefect another's pages keep every core busy "
+        "(measured: 20 dossiers 38.8-39.4 s with 2 at once, 36.0-36.9 s with 4, on 2 cores). "
+        "Tesseract stays at one process per core whatever this is.",
     )
 
     # --- scan limits (decompression bombs, runaway inputs) ----------------------------------

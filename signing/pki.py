@@ -30,6 +30,7 @@ profiles, validity) is already apart, in :mod:`motcua.signing.pki_config`.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import secrets
@@ -250,8 +251,15 @@ def service_urls(pki: TestPki, base_url: str | None = None) -> ServiceUrls:
     """TSA, OCSP and CRL URLs of ``pki`` served at ``base_url`` (default: the baked-in one).
 
     Paths come from the certomancer configuration, so no caller hard-codes certomancer's URL
-    scheme. Only the YAML is read (no key is parsed).
+    scheme. Only the YAML is read (no key is parsed), once per version of the file: every run
+    asks (the YAML parse cost ~28 ms a dossier).
     """
+    stat = pki.config_file.stat()
+    return _service_urls(pki, base_url, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _service_urls(pki: TestPki, base_url: str | None, _mtime_ns: int, _size: int) -> ServiceUrls:
     config = yaml.safe_load(pki.config_file.read_text(encoding="utf-8"))
     lazy = CertomancerConfig(
         config,

@@ -181,6 +181,18 @@ def download(client: Minio, bucket: str, key: str, dest: Path) -> Path:
     return dest
 
 
+def remove_folder(client: Minio, bucket: str, code: str) -> None:
+    """Remove the dossier's folder itself once it is empty. SeaweedFS keeps a real directory
+    for every ``{code}/`` and removes an emptied one only minutes later, and not at all if it
+    restarted meanwhile; every listing of intake walks them, so the watcher's poll had grown
+    from ~2 ms to ~18 ms of SeaweedFS CPU with ~300 of them (measured). A folder that is not
+    empty is not removed (SeaweedFS refuses; elsewhere ``{code}/`` is at most a marker)."""
+    try:
+        client.remove_object(bucket, f"{code}/")
+    except (S3Error, HTTPError) as exc:
+        raise s3_error(exc, "cleaning intake") from exc
+
+
 def remove(client: Minio, bucket: str, keys: Iterable[str]) -> list[str]:
     """Remove processed objects from intake (DESIGN §2: only once archived or quarantined)."""
     removed = []

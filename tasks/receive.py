@@ -121,6 +121,9 @@ def clear_intake(settings: Settings, code: str, done: list[intake.IntakeObject],
     there), and the manifest once nothing of the dossier waits any more. Files still waiting
     (``sign_pending``) stay for the next run."""
     keys = [o.key for o in done] + ([f"{code}/{intake.MANIFEST}"] if all_done else [])
-    removed = intake.remove(make_client(settings, "pipeline"), settings.intake_bucket, keys)
+    client = make_client(settings, "pipeline")
+    removed = intake.remove(client, settings.intake_bucket, keys)
+    if all_done:
+        intake.remove_folder(client, settings.intake_bucket, code)
     get_run_logger().info("intake/%s/: %d object(s) removed", code, len(removed))
     return removed

@@ -1,5 +1,9 @@
-"""The two ends of a `digitize-dossier` run, one Prefect task each (between them, one task per
-document: tasks/document.py).
+"""The two ends of a `digitize-dossier` run (between them, one Prefect task per document:
+tasks/document.py). They are plain functions run in the flow's own run, not task runs: each task
+run costs the Prefect server and the worker ~45 ms of CPU between them (states, events, the run
+row), and these two do bookkeeping an operator reads in the run's logs; as task runs they were
+~40% of all task runs and cost ~0.5 s of 2-core wall time per 20 dossiers (measured, see
+benchmarks/README.md). Their database and S3 calls are retried like a step's.
 
 - :func:`open_round`: check Tesseract and the signing plan (a bad key fails the run before any
   file is read), take the round (the one a worker claimed, or, for a run started by hand, one it
@@ -14,8 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from prefect import get_run_logger, task
-from prefect.cache_policies import NO_CACHE
+from prefect import get_run_logger
 from prefect.runtime import flow_run
 
 from motcua.core.ocr import check_tesseract
@@ -28,7 +31,7 @@ from motcua.signing.factory import SigningPlan
 from motcua.storage import intake
 from motcua.storage.models import Document
 from motcua.tasks.context import DocumentRef, DossierRef
-from motcua.tasks.policies import IO_RETRY_DELAYS, retried, retry_only_transient
+from motcua.tasks.policies import retried
 from motcua.tasks.quarantine import quarantine_manifest
 from motcua.tasks.receive import clear_intake, receive_document, register_dossier
 from motcua.tasks.sign import prepare_signing_step
@@ -45,7 +48,6 @@ class OpenedRound:
     manifest: ManifestOutcome | None  # the dossier.json this round refused, if any
 
 
-@task(name="open-round", task_run_name="open-round/{dossier_code}", cache_policy=NO_CACHE)
 def open_round(settings: Settings, dossier_code: str, round_pk: int | None, worker: str) -> OpenedRound:
     check_tesseract(settings.ocr_languages)
     plan = prepare_signing_step(settings)
@@ -54,7 +56,7 @@ def open_round(settings: Settings, dossier_code: str, round_pk: int | None, work
     try:
         return _receive(settings, dossier_code, ref, plan)
     except BaseException as exc:
-        fail_round.fn(settings, ref.pk, exc)
+        fail_round(settings, ref.pk, exc)
         raise
 
 
@@ -83,25 +85,30 @@ def _tag_this_run(tags: list[str]) -> None:
     tag on a task run makes Prefect ask the server for tag concurrency slots before the task
     starts, which cost ~2 s per dossier here (seen with 3.9.1: a 10-page dossier took 9.3 s with
     its tags in the run's context, 7.3 s without)."""
-    from prefect.client.orchestration import get_client
+    from prefect.client.orchestration import SyncPrefectClient, get_client
+    from prefect.context import get_run_context
 
-    with get_client(sync_client=True) as client:
-        current = client.read_flow_run(flow_run.id)
-        client.update_flow_run(flow_run.id, tags=sorted(set(current.tags) | set(tags)))
+    client = get_run_context().client  # this task's own: a new client costs a TLS context
+    if not isinstance(client, SyncPrefectClient):
+        with get_client(sync_client=True) as own:
+            return _tag_this_run_with(own, tags)
+    return _tag_this_run_with(client, tags)
 
 
-@task(name="close-round", task_run_name="close-round/{outcome.dossier}", cache_policy=NO_CACHE,
-      retries=3, retry_delay_seconds=IO_RETRY_DELAYS, retry_condition_fn=retry_only_transient)
+def _tag_this_run_with(client, tags: list[str]) -> None:
+    current = client.read_flow_run(flow_run.id)
+    client.update_flow_run(flow_run.id, tags=sorted(set(current.tags) | set(tags)))
+
+
 def close_round(settings: Settings, opened: OpenedRound, outcome: DossierOutcome) -> DossierOutcome:
     done = [obj for obj, o in zip(opened.objects, outcome.documents, strict=True)
             if o.status in ("archived", "quarantined")]
-    clear_intake(settings, outcome.dossier, done, all_done=len(done) == len(opened.objects))
-    intake_watch.close(settings, opened.round.pk, outcome)
+    retried(lambda: clear_intake(settings, outcome.dossier, done,
+                                 all_done=len(done) == len(opened.objects)))
+    retried(lambda: intake_watch.close(settings, opened.round.pk, outcome))
     return outcome
 
 
-@task(name="fail-round", cache_policy=NO_CACHE, retries=3, retry_delay_seconds=IO_RETRY_DELAYS,
-      retry_condition_fn=retry_only_transient)
 def fail_round(settings: Settings, round_pk: int, error: BaseException) -> None:
-    intake_watch.fail(settings, round_pk, error)
+    retried(lambda: intake_watch.fail(settings, round_pk, error))
     get_run_logger().error("round %d failed: %s", round_pk, intake_watch.get(settings, round_pk).error)

@@ -30,7 +30,7 @@ from motcua.services.audit import audit
 from motcua.settings import Settings
 from motcua.signing.factory import trust_roots
 from motcua.signing.verify import verify_pdf
-from motcua.storage import archive
+from motcua.storage import archive, intake
 from motcua.storage.db import make_engine
 from motcua.storage.models import Document, DocumentIdentifier, ReuseEntry, StepEvent
 from motcua.storage.s3 import make_client
@@ -143,7 +143,9 @@ def test_step_events_are_recorded_in_utc_with_the_flow_run(stack_settings, digit
         assert steps == ["receive", "scan", "ocr", "assemble", "sign", "archive", "index"]
         for e in events:
             assert e.started_at.tzinfo is dt.UTC and e.finished_at >= e.started_at
-            assert e.flow_run_id == outcome.flow_run_id and e.attempt >= 1 and e.task_run_id
+            assert e.flow_run_id == outcome.flow_run_id and e.attempt >= 1
+            # receive runs while the round opens, in the flow's own run; the rest in the task
+            assert (e.task_run_id is None) == (e.step == "receive")
 
 
 def test_identifiers_and_reuse_entries(stack_settings, digitized):
@@ -247,6 +249,8 @@ def test_bad_inputs_are_quarantined_and_the_rest_goes_on(stack_settings, tmp_pat
     client = make_client(stack_settings, "pipeline")
     left = list(client.list_objects(stack_settings.intake_bucket, prefix=f"{code}/", recursive=True))
     assert left == []  # every file reached the archive or the quarantine: intake is clear
+    top = [o.object_name for o in client.list_objects(stack_settings.intake_bucket)]
+    assert f"{code}/" not in top  # and its folder is gone (SeaweedFS keeps empty ones for minutes)
     for d in outcome.documents:
         if d.status != "quarantined":
             continue
@@ -397,3 +401,17 @@ def test_an_archived_document_left_unindexed_is_indexed_on_the_next_run(stack_se
     (row,) = _rows(stack_settings, Document, id=pk)
     assert row.indexed_at is not None
     assert ("cccd", CCCD) in {(i.kind, i.value) for i in _rows(stack_settings, DocumentIdentifier, document_pk=pk)}
+
+
+def test_removing_a_dossier_folder_never_removes_what_is_in_it(stack_settings):
+    """The folder of a processed dossier is removed at the end of its run; a file dropped into
+    it meanwhile keeps it (and itself) alive, to be taken by the next round."""
+    code = _code(121)
+    client = make_client(stack_settings, "pipeline")
+    client.put_object(stack_settings.intake_bucket, f"{code}/late.png", io.BytesIO(b"x"), 1)
+    intake.remove_folder(client, stack_settings.intake_bucket, code)
+    assert [o.object_name for o in client.list_objects(stack_settings.intake_bucket, prefix=f"{code}/")] \
+        == [f"{code}/late.png"]
+    intake.remove(client, stack_settings.intake_bucket, [f"{code}/late.png"])
+    intake.remove_folder(client, stack_settings.intake_bucket, code)
+    assert f"{code}/" not in [o.object_name for o in client.list_objects(stack_settings.intake_bucket)]
