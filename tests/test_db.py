@@ -8,7 +8,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from motcua.agencies import agency_on
 from motcua.manifest import DossierManifest
@@ -63,3 +63,41 @@ def test_one_document_per_dossier_and_content(tmp_path):
                                  updated_at=utcnow()))
         with pytest.raises(IntegrityError):
             session.commit()
+
+
+def test_two_watchers_opening_one_dossier_at_once_give_one_round_with_every_file(tmp_path):
+    """The race seen in CI, made to happen on a real SQLite database: watcher B opens the
+    dossier's round (and commits) after watcher A has read the files as unassigned but before A
+    writes. A must lose (and roll back), not give B's files to a second, empty-handed round."""
+    from sqlalchemy import event
+
+    from motcua.storage.models import IntakeDrop, IntakeRound
+
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    migrate(url)
+    engine = make_engine(url)
+    seen = [repository.SeenObject(key=f"D-1/{name}", etag="e", modified_at=utcnow(), size=1,
+                                  dossier_code="D-1") for name in ("don.png", "dossier.json")]
+    keys = [o.key for o in seen]
+    with Session(engine) as session:
+        repository.record_drops(session, objects=seen)
+        session.commit()
+
+    def b_goes_first(conn, cursor, statement, parameters, context, executemany):
+        if "max(intakeround.number)" in statement.lower() and not fired:
+            fired.append(True)
+            with Session(make_engine(url)) as other:
+                assert repository.open_round(other, dossier_code="D-1", keys=keys,
+                                             created_by="B") is not None
+                other.commit()
+
+    fired: list[bool] = []
+    event.listen(engine, "before_cursor_execute", b_goes_first)
+    with Session(engine) as session, pytest.raises(IntegrityError):
+        repository.open_round(session, dossier_code="D-1", keys=keys, created_by="A")
+    assert fired
+    with Session(make_engine(url)) as session:
+        rounds = session.exec(select(IntakeRound)).all()
+        assert [(r.number, r.created_by) for r in rounds] == [(1, "B")]
+        drops = session.exec(select(IntakeDrop)).all()
+        assert {d.round_pk for d in drops} == {rounds[0].id}

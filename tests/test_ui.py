@@ -17,9 +17,12 @@ page may only reach the stack's server: the v2 UI's calls to its analytics servi
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import re
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -88,8 +91,13 @@ def test_the_prefect_ui_shows_the_artifact_of_a_processed_dossier(chromium, stac
         old.unlink(missing_ok=True)
 
     page = None
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS)
+    # Chromium puts its singleton socket in $TMPDIR; a socket path is limited to 107 bytes, which
+    # a long TMPDIR (CI's clone under a long Vietnamese path) exceeds: give it a short one.
+    short_tmp = tempfile.mkdtemp(prefix="ui-", dir="/tmp" if len(tempfile.gettempdir()) > 40 else None)
+    with sync_playwright() as p, contextlib.ExitStack() as cleanup:
+        cleanup.callback(shutil.rmtree, short_tmp, ignore_errors=True)
+        browser = p.chromium.launch(executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS,
+                                    env={**os.environ, "TMPDIR": short_tmp})
         try:
             context = browser.new_context(viewport={"width": 1400, "height": 900})
             context.route(lambda url: not url.startswith(ui + "/"), lambda route: route.abort())

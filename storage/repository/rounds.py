@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from motcua.storage.models import IntakeDrop, IntakeRound
@@ -104,11 +105,25 @@ def open_round(session: Session, *, dossier_code: str, keys: Sequence[str], crea
                          worker=started_by, started_at=now if started_by else None)
     session.add(round_)
     session.flush()
-    for drop in drops:
-        drop.round_pk = round_.id
-        session.add(drop)
-    session.flush()
+    # Conditional, never a plain assignment: SQLite runs the SELECTs above outside the write
+    # transaction, so another watcher may have given these files to its own round meanwhile
+    # (seen: round 1 left with no files, round 2 with all of them). Whoever takes fewer rows
+    # than it read lost the race and rolls back.
+    taken = session.exec(update(IntakeDrop).where(
+        col(IntakeDrop.id).in_([d.id for d in drops]), col(IntakeDrop.round_pk).is_(None)).values(
+        round_pk=round_.id).execution_options(synchronize_session=False)).rowcount
+    if taken != len(drops):
+        raise RoundContended(dossier_code)
     return round_
+
+
+class RoundContended(IntegrityError):
+    """Another round took some of the files between reading and writing: roll back (callers
+    already treat an :class:`~sqlalchemy.exc.IntegrityError` here as "another watcher won")."""
+
+    def __init__(self, dossier_code: str) -> None:
+        super().__init__(f"open a round of {dossier_code}", None,
+                         Exception("its files were given to another round meanwhile"))
 
 
 def unrung_rounds(session: Session) -> list[IntakeRound]:
