@@ -32,7 +32,7 @@ from motcua.outcomes import DocumentOutcome, DossierOutcome
 from motcua.settings import Settings
 from motcua.tasks.context import DocumentRef
 from motcua.tasks.document import digitize_document
-from motcua.tasks.rounds import close_round, fail_round, open_round
+from motcua.tasks.rounds import OpenedRound, close_round, fail_round, open_round, round_held
 
 
 def this_process() -> str:
@@ -57,23 +57,8 @@ def digitize_dossier(dossier_code: str, settings: Settings | None = None,
     settings = settings or Settings()
     opened = open_round(settings, dossier_code, round_pk, this_process())
     try:
-        primaries: dict[int, DocumentRef] = {}
-        for doc, row in opened.received:
-            primaries.setdefault(row.id, doc)
-        futures = {row.id: digitize_document.submit(settings, doc, row, opened.plan)
-                   for doc, row in opened.received if primaries[row.id] is doc}
-        by_pk = {pk: f.result() for pk, f in futures.items()}
-        outcomes = []
-        for doc, row in opened.received:
-            if primaries[row.id] is doc:
-                outcomes.append(by_pk[row.id])
-            else:
-                doc.local_path.unlink(missing_ok=True)
-                outcomes.append(_duplicate(by_pk[row.id], doc))
-        result = DossierOutcome(
-            dossier=dossier_code, agency_code=opened.dossier.agency_code, documents=outcomes,
-            flow_run_id=str(flow_run.id) if flow_run.id else None, manifest=opened.manifest,
-            intake_round=opened.round.number)
+        with round_held(settings, opened):  # a sign of life, or the round is handed on
+            result = _digitize_round(settings, dossier_code, opened)
         result = close_round(settings, opened, result)
     except BaseException as exc:
         fail_round(settings, opened.round.pk, exc)
@@ -82,6 +67,28 @@ def digitize_dossier(dossier_code: str, settings: Settings | None = None,
     get_run_logger().info("dossier %s: %s", dossier_code,
                           ", ".join(f"{o.source}={o.status}" for o in result.documents) or "no files")
     return result
+
+
+def _digitize_round(settings: Settings, dossier_code: str, opened: OpenedRound) -> DossierOutcome:
+    """Every document of the round as one ``digitize-document`` task, several at a time; a file
+    with the same bytes as another of the round is that document, reported twice."""
+    primaries: dict[int, DocumentRef] = {}
+    for doc, row in opened.received:
+        primaries.setdefault(row.id, doc)
+    futures = {row.id: digitize_document.submit(settings, doc, row, opened.plan)
+               for doc, row in opened.received if primaries[row.id] is doc}
+    by_pk = {pk: f.result() for pk, f in futures.items()}
+    outcomes = []
+    for doc, row in opened.received:
+        if primaries[row.id] is doc:
+            outcomes.append(by_pk[row.id])
+        else:
+            doc.local_path.unlink(missing_ok=True)
+            outcomes.append(_duplicate(by_pk[row.id], doc))
+    return DossierOutcome(
+        dossier=dossier_code, agency_code=opened.dossier.agency_code, documents=outcomes,
+        flow_run_id=str(flow_run.id) if flow_run.id else None, manifest=opened.manifest,
+        intake_round=opened.round.number)
 
 
 def _duplicate(primary: DocumentOutcome, doc: DocumentRef) -> DocumentOutcome:

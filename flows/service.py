@@ -34,6 +34,7 @@ from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY
 
 from motcua.flows.digitize import digitize_dossier, this_process
 from motcua.services import intake_watch as watch
+from motcua.services import round_leases as leases
 from motcua.settings import Settings
 
 _QUIET: dict[int, tuple[object, object]] = {}  # id(settings) → (those settings, the same quiet)
@@ -120,12 +121,24 @@ def intake_watch(settings: Settings | None = None, watcher: str = "",
             logger.warning("an object outside any dossier folder was quarantined → %s/%s",
                            settings.quarantine_bucket, key)
         opened += len(result.opened)
+        for back in _reclaim(settings):
+            logger.warning("dossier %s: round %d was running on %s, silent since %s (worker or "
+                           "machine down?): handed to the workers again", back.round.dossier_code,
+                           back.round.number, back.worker or "?", back.last_sign.isoformat())
         ring(settings)
         if heartbeat:
             watch.write_heartbeat(heartbeat, watcher=watcher, result=result, opened=opened)
         if max_seconds is not None and time.monotonic() - started >= max_seconds:
             return opened
         time.sleep(settings.intake_poll_seconds)
+
+
+def _reclaim(settings: Settings) -> list:
+    try:
+        return leases.reclaim(settings)
+    except Exception as exc:  # the database away: the next poll tries again
+        get_run_logger().warning("could not look for silent rounds: %s: %s", type(exc).__name__, exc)
+        return []
 
 
 def run_watcher(settings: Settings, *, heartbeat: str | None = None) -> None:

@@ -82,6 +82,15 @@ class Settings(BaseSettings):
     )
     intake_poll_seconds: float = Field(default=0.5, gt=0, le=60,
                                        description="How often the watcher lists the intake bucket.")
+    round_heartbeat_seconds: float = Field(
+        default=30.0, gt=0, le=600,
+        description="How often a running dossier's run says it is alive (one small UPDATE).",
+    )
+    round_stale_seconds: float = Field(
+        default=300.0, gt=0,
+        description="A running round silent this long (its worker or machine died) is handed to "
+        "the workers again by the watcher; at least 3 heartbeats.",
+    )
     intake_quiet_seconds: float = Field(
         default=20.0, ge=0,
         description="A dossier folder without dossier.json is complete once no new file has "
@@ -171,6 +180,15 @@ class Settings(BaseSettings):
     def _no_unknown_variables(cls, data: Any) -> Any:
         check_environment(os.environ)
         return data
+
+    @model_validator(mode="after")
+    def _stale_after_several_heartbeats(self) -> Settings:
+        if self.round_stale_seconds < 3 * self.round_heartbeat_seconds:
+            raise ValueError(
+                f"MOTCUA_ROUND_STALE_SECONDS ({self.round_stale_seconds:g}) must be at least 3 × "
+                f"MOTCUA_ROUND_HEARTBEAT_SECONDS ({self.round_heartbeat_seconds:g}): a run that "
+                "missed one heartbeat would be taken for dead and run twice")
+        return self
 
     @field_validator("stamp_page")
     @classmethod

@@ -11,10 +11,13 @@ Why it is built this way:
   ``C_Finalize`` would close every session of the first. So :func:`_library` caches it.
 - **One logged-in session per token and process, shared, never closed.** A PKCS#11 login
   belongs to the whole process: a second login fails (``CKR_USER_ALREADY_LOGGED_IN``, whatever
-  the PIN) and closing any logged-in session logs every session out. python-pkcs11 serialises
-  the operations of a session with a lock, so threads sharing it never run two operations at
-  once on the token. That matters: python-pkcs11 initialises the module without OS locking, and
-  SoftHSM, for one, then does no locking of its own.
+  the PIN) and closing any logged-in session logs every session out. python-pkcs11
+  initialises the module without OS locking, and SoftHSM, for one, then does no locking of its
+  own; python-pkcs11's per-session lock covers operations (find, sign) but not attribute reads.
+  A signature running while another thread read the key's attributes crashed the process
+  (segfault in ``C_Sign``, seen in CI with 3 threads). So every call to the token goes through
+  one process-wide lock (:data:`_lock`): loading a thread's key handle, and each signature
+  (:class:`_OneCallAtATime`). A token signs one thing at a time anyway.
 - **A wrong PIN is tried once.** A real token locks itself after a few wrong PINs (often 3 to 5),
   and the sign step runs once per document: a (module, token, PIN) the token refused is refused
   again by motcua without asking the token, until the process restarts. The PIN appears in no
@@ -54,7 +57,18 @@ _refused: set[str] = set()
 """Fingerprints (SHA-256) of (module, token, PIN) that a token refused."""
 _sessions: dict[tuple[Path, str], tuple[str, pkcs11.Session]] = {}
 """The logged-in session of each (module, token), with the fingerprint of its PIN."""
-_lock = threading.Lock()
+_lock = threading.RLock()
+"""Every call to a token, from any thread (see the module docstring)."""
+
+
+class _OneCallAtATime(PKCS11Signer):
+    """pyHanko's PKCS#11 signer, signing under :data:`_lock`."""
+
+    async def async_sign_raw(self, data: bytes, digest_algorithm: str, dry_run=False) -> bytes:
+        if dry_run:  # sizes the signature: no call to the token
+            return await super().async_sign_raw(data, digest_algorithm, dry_run=True)
+        with _lock:  # held across the executor thread pyHanko signs in; it never takes _lock
+            return await super().async_sign_raw(data, digest_algorithm, dry_run=False)
 
 
 @dataclass(frozen=True, eq=False)
@@ -126,7 +140,7 @@ class Pkcs11Key:
     def new_cms_signer(self) -> PKCS11Signer:
         """A pyHanko signer for the calling thread over the shared session; it looks up the
         key handle now, so that signing does not."""
-        signer = PKCS11Signer(
+        signer = _OneCallAtATime(
             self.session,
             key_label=self.key_label,
             signing_cert=asn1_x509.Certificate.load(self.cert_der),

@@ -204,6 +204,9 @@ class IntakeRound(SQLModel, table=True):
     rung_at: dt.datetime | None = _when(nullable=True)  # a worker was asked to take it
     started_at: dt.datetime | None = _when(nullable=True)
     finished_at: dt.datetime | None = _when(nullable=True)
+    # A running round's last sign of life from its run (services/round_leases.py): a round
+    # silent for MOTCUA_ROUND_STALE_SECONDS is handed to the workers again.
+    heartbeat_at: dt.datetime | None = _when(nullable=True)
     worker: str | None = Field(default=None, max_length=128)
     flow_run_id: str | None = Field(default=None, max_length=64)
     error: str | None = Field(default=None, max_length=2000)

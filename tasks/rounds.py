@@ -16,6 +16,8 @@ benchmarks/README.md). Their database and S3 calls are retried like a step's.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from prefect import get_run_logger
@@ -24,7 +26,7 @@ from prefect.runtime import flow_run
 from motcua.core.ocr import check_tesseract
 from motcua.errors import DossierError
 from motcua.outcomes import DossierOutcome, ManifestOutcome
-from motcua.services import intake_watch
+from motcua.services import intake_watch, round_leases
 from motcua.services.intake_watch import RoundRef
 from motcua.settings import Settings
 from motcua.signing.factory import SigningPlan
@@ -98,6 +100,20 @@ def _tag_this_run(tags: list[str]) -> None:
 def _tag_this_run_with(client, tags: list[str]) -> None:
     current = client.read_flow_run(flow_run.id)
     client.update_flow_run(flow_run.id, tags=sorted(set(current.tags) | set(tags)))
+
+
+@contextmanager
+def round_held(settings: Settings, opened: OpenedRound) -> Iterator[None]:
+    """The run's sign of life while it works on the round (services/round_leases.py)."""
+    logger = get_run_logger()  # taken here: the heartbeat thread has no run context of its own
+
+    def lost() -> None:
+        logger.error("round %d of %s was handed to another worker: this run's work on it is "
+                     "done twice (harmless: archived documents are not archived again)",
+                     opened.round.number, opened.round.dossier_code)
+
+    with round_leases.keep_alive(settings, opened.round.pk, opened.round.worker or "", on_lost=lost):
+        yield
 
 
 def close_round(settings: Settings, opened: OpenedRound, outcome: DossierOutcome) -> DossierOutcome:

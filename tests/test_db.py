@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -101,3 +102,50 @@ def test_two_watchers_opening_one_dossier_at_once_give_one_round_with_every_file
         assert [(r.number, r.created_by) for r in rounds] == [(1, "B")]
         drops = session.exec(select(IntakeDrop)).all()
         assert {d.round_pk for d in drops} == {rounds[0].id}
+
+
+def test_a_silent_running_round_is_handed_back_once_and_its_old_run_is_told(tmp_path):
+    """A round whose worker died (no heartbeat) goes back to `created`, unrung, exactly once;
+    the dead run's late heartbeat is refused. A round that beats is left alone."""
+    from motcua.storage.models import IntakeRound
+
+    url = f"sqlite:///{tmp_path / 'l.db'}"
+    migrate(url)
+    engine = make_engine(url)
+    pks = {}
+    with Session(engine) as session:
+        for code in ("D-DEAD", "D-ALIVE"):
+            seen = [repository.SeenObject(key=f"{code}/don.png", etag="e", modified_at=utcnow(),
+                                          size=1, dossier_code=code)]
+            repository.record_drops(session, objects=seen)
+            pks[code] = repository.open_round(session, dossier_code=code, keys=[seen[0].key],
+                                              created_by="watcher").id
+        session.commit()
+        assert repository.claim_round(session, round_pk=pks["D-DEAD"], worker="host:1")
+        assert repository.claim_round(session, round_pk=pks["D-ALIVE"], worker="host:2")
+        session.commit()
+    later = utcnow() + dt.timedelta(seconds=2)
+    with Session(engine) as session:
+        assert repository.reclaim_silent_rounds(session, silent_since=utcnow() - dt.timedelta(seconds=60)) == []
+        assert repository.beat_round(session, round_pk=pks["D-ALIVE"], worker="host:2")
+        session.commit()
+    with Session(engine) as session:  # D-ALIVE beat just now; D-DEAD's last sign is its claim
+        silent_since = later - dt.timedelta(seconds=1)
+        session.exec(update(IntakeRound).where(IntakeRound.id == pks["D-ALIVE"]).values(
+            heartbeat_at=later))  # a beat after the cut-off, as a live run's would be
+        (back,) = repository.reclaim_silent_rounds(session, silent_since=silent_since)
+        session.commit()
+        round_, worker, seen = back
+        assert (round_.id, round_.state, round_.rung_at, round_.worker) == (pks["D-DEAD"], "created", None, None)
+        assert worker == "host:1" and seen < silent_since
+        assert repository.reclaim_silent_rounds(session, silent_since=silent_since) == []
+        assert not repository.beat_round(session, round_pk=pks["D-DEAD"], worker="host:1")
+        assert [r.id for r in repository.unrung_rounds(session)] == [pks["D-DEAD"]]
+        assert repository.get_round(session, round_pk=pks["D-ALIVE"]).state == "running"
+
+
+def test_rounds_are_not_taken_for_dead_after_one_missed_heartbeat():
+    from motcua.settings import Settings
+
+    with pytest.raises(ValueError, match="at least 3 × MOTCUA_ROUND_HEARTBEAT_SECONDS"):
+        Settings(round_heartbeat_seconds=30, round_stale_seconds=60)

@@ -28,6 +28,7 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from motcua.flows.service import process_round
 from motcua.infra.process import stop
+from motcua.infra.services import settings_env
 from motcua.infra.stack import status, up
 from motcua.infra.state import prefect_api_url, read_state
 from motcua.samples import render
@@ -39,12 +40,20 @@ from motcua.storage.s3 import make_client
 from tests.test_pipeline import TODAY, _rows
 
 MOTCUA = str(Path(sys.executable).with_name("motcua"))
+# What a command typed next to the module's service must say to see the same configuration
+SERVICE_KEYS = ("MOTCUA_SERVICE", "MOTCUA_INTAKE_QUIET_SECONDS", "MOTCUA_ROUND_HEARTBEAT_SECONDS",
+                "MOTCUA_ROUND_STALE_SECONDS")
+SERVICE_ENV = {**os.environ, **dict(zip(SERVICE_KEYS, ("true", "3.0", "1.0", "10.0"), strict=True))}
 pytestmark = pytest.mark.stack
 
 
 @pytest.fixture(scope="module")
 def service(stack_settings: Settings):
-    settings = stack_settings.model_copy(update={"service": True, "intake_quiet_seconds": 3.0})
+    settings = stack_settings.model_copy(update={
+        "service": True, "intake_quiet_seconds": 3.0,
+        "round_heartbeat_seconds": 1.0, "round_stale_seconds": 10.0})  # dead workers found fast
+    said = settings_env(settings)
+    assert {k: said.get(k) for k in SERVICE_KEYS[1:]} == {k: SERVICE_ENV[k] for k in SERVICE_KEYS[1:]}
     up(settings)
     st = status(settings)
     assert all(st.services[n].running for n in ("watcher", "worker", "scheduler")), st.to_json()
@@ -119,10 +128,9 @@ def test_a_file_dropped_into_intake_is_archived_with_nothing_else_started(servic
 def test_motcua_digitize_follows_the_service(service, tmp_path):
     code = _code(2)
     page = _page(tmp_path, "Trần Thị Dịch Vụ")
-    env = {**os.environ, "MOTCUA_SERVICE": "true", "MOTCUA_INTAKE_QUIET_SECONDS": "3"}
     proc = subprocess.run([MOTCUA, "--data-dir", str(service.data_dir), "digitize", str(page),
                            "--dossier", code, "--json"], capture_output=True, text=True,
-                          env=env, timeout=300)
+                          env=SERVICE_ENV, timeout=300)
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
     assert result["dossier"] == code and [d["status"] for d in result["documents"]] == ["archived"]
@@ -247,8 +255,24 @@ def test_the_declared_deployments_are_served(service):
 def test_status_shows_the_watcher_and_the_worker(service):
     proc = subprocess.run([MOTCUA, "--data-dir", str(service.data_dir), "status", "--json"],
                           capture_output=True, text=True, timeout=60,
-                          env={**os.environ, "MOTCUA_SERVICE": "true", "MOTCUA_INTAKE_QUIET_SECONDS": "3"})
+                          env=SERVICE_ENV)
     assert proc.returncode == 0, proc.stderr
     services = json.loads(proc.stdout)["services"]
     assert services["watcher"]["running"] and services["worker"]["running"]
     assert services["worker"]["urls"]["status"].startswith("http://127.0.0.1:")
+
+
+def test_a_round_whose_worker_died_is_handed_on_and_archived(service, tmp_path):
+    """A round taken by a worker that then died (here: a process that never existed, so it
+    never says it is alive) is found silent by the watcher, handed to the live worker and
+    archived; nothing waits in intake for ever."""
+    code = _code(40)
+    _drop(service, code, {"don.png": _page(tmp_path, "Người Mất Tích")})  # no manifest yet
+    dead = "gone-host:4242"
+    taken = intake_watch.open_own_round(service, code, worker=dead)  # as a claim by that worker
+    assert taken.state == "running" and taken.worker == dead
+    assert _wait_done(service, [code], timeout=120) == {code: ["done"]}
+    (round_,) = _rounds(service, code)
+    assert round_.worker not in (None, dead) and round_.number == taken.number
+    assert [d["status"] for d in json.loads(round_.outcome)["documents"]] == ["archived"]
+    assert round_.heartbeat_at is not None and round_.heartbeat_at >= round_.started_at

@@ -29,12 +29,14 @@ from motcua.storage.repository.dossiers import get_dossier, register_dossier
 from motcua.storage.repository.rounds import (
     SeenObject,
     Waiting,
+    beat_round,
     claim_next_round,
     claim_round,
     finish_round,
     get_round,
     mark_rung,
     open_round,
+    reclaim_silent_rounds,
     record_drops,
     round_holding,
     round_keys,
@@ -46,11 +48,11 @@ from motcua.storage.repository.rounds import (
 from motcua.storage.repository.steps import finish_step, start_step, steps_of
 
 __all__ = [
-    "ArchivedFacts", "SeenObject", "Waiting", "add_document", "archived_documents",
+    "ArchivedFacts", "SeenObject", "Waiting", "add_document", "archived_documents", "beat_round",
     "claim_next_round", "claim_round", "finish_round", "finish_step", "forget_index",
     "get_document", "get_document_by_key", "get_dossier", "get_round", "mark_archived",
     "mark_indexed", "mark_quarantined", "mark_rung", "mark_sign_pending", "open_round",
-    "record_drops", "record_renewal", "record_submitted_signatures", "register_dossier",
+    "reclaim_silent_rounds", "record_drops", "record_renewal", "record_submitted_signatures", "register_dossier",
     "round_holding", "round_keys", "rounds_of", "set_round_flow_run", "start_step", "steps_of",
     "submitted_signatures", "unrung_rounds", "waiting_files",
 ]

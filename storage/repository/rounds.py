@@ -102,7 +102,8 @@ def open_round(session: Session, *, dossier_code: str, keys: Sequence[str], crea
     now = utcnow()
     round_ = IntakeRound(dossier_code=dossier_code, number=(last or 0) + 1, created_by=created_by,
                          created_at=now, state="running" if started_by else "created",
-                         worker=started_by, started_at=now if started_by else None)
+                         worker=started_by, started_at=now if started_by else None,
+                         heartbeat_at=now if started_by else None)
     session.add(round_)
     session.flush()
     # Conditional, never a plain assignment: SQLite runs the SELECTs above outside the write
@@ -142,8 +143,40 @@ def claim_round(session: Session, *, round_pk: int, worker: str) -> bool:
     changed the row."""
     result = session.exec(update(IntakeRound).where(
         IntakeRound.id == round_pk, IntakeRound.state == "created").values(
-        state="running", worker=worker[:128], started_at=utcnow()))
+        state="running", worker=worker[:128], started_at=utcnow(), heartbeat_at=utcnow()))
     return result.rowcount == 1
+
+
+def beat_round(session: Session, *, round_pk: int, worker: str) -> bool:
+    """A sign of life from the run of a round; False if the round is no longer this worker's
+    (it was handed on as silent: the run should stop as soon as it can)."""
+    result = session.exec(update(IntakeRound).where(
+        IntakeRound.id == round_pk, IntakeRound.state == "running",
+        IntakeRound.worker == worker[:128]).values(heartbeat_at=utcnow()))
+    return result.rowcount == 1
+
+
+def reclaim_silent_rounds(session: Session, *, silent_since: dt.datetime
+                          ) -> list[tuple[IntakeRound, str | None, dt.datetime]]:
+    """Running rounds with no sign of life since ``silent_since`` (their worker died, or its
+    machine did), put back to ``created`` and not yet rung, so the watcher hands them on; each
+    with the worker that had it and its last sign of life. Each row moves by a conditional
+    update: of two watchers, one takes it back."""
+    last_sign = func.coalesce(IntakeRound.heartbeat_at, IntakeRound.started_at,
+                              IntakeRound.created_at)
+    silent = session.exec(select(IntakeRound).where(
+        IntakeRound.state == "running", last_sign < silent_since).order_by(col(IntakeRound.id))).all()
+    taken = []
+    for round_ in silent:
+        worker, seen = round_.worker, round_.heartbeat_at or round_.started_at or round_.created_at
+        result = session.exec(update(IntakeRound).where(
+            IntakeRound.id == round_.id, IntakeRound.state == "running", last_sign < silent_since
+        ).values(state="created", rung_at=None, worker=None, started_at=None, heartbeat_at=None))
+        if result.rowcount == 1:
+            taken.append((round_.id, worker, seen))
+    session.flush()
+    return [(session.get(IntakeRound, pk, populate_existing=True), worker, seen)
+            for pk, worker, seen in taken]
 
 
 def claim_next_round(session: Session, *, worker: str) -> IntakeRound | None:
