@@ -64,10 +64,21 @@ def _never_cached(context, parameters) -> None:
     return None
 
 
+_SERVED: list[Settings] = []  # the settings `motcua worker` was started with
+
+
+def worker_settings() -> Settings:
+    """The settings of the worker this runs in: those of ``run_worker`` (``--data-dir``
+    included), else the environment's. (A worker started with ``--data-dir`` alone had built
+    ``Settings()`` here and claimed from the default data directory: every delivery found
+    nothing to do, and the rounds it was rung for waited for ever.)"""
+    return _SERVED[-1] if _SERVED else Settings()
+
+
 @task(name="process-round", task_run_name="process-round", cache_key_fn=_never_cached)
 def process_round() -> str:
     """Claim the oldest waiting round and run ``digitize-dossier`` on it (see the module)."""
-    settings = Settings()
+    settings = worker_settings()
     claimed = watch.claim_next(settings, worker=this_process())
     if claimed is None:
         STATUS.count("idle")
@@ -134,7 +145,13 @@ def intake_watch(settings: Settings | None = None, watcher: str = "",
 
 
 def _reclaim(settings: Settings) -> list:
+    """Rounds to hand on again: silent running ones (returned, to be logged) and rung ones
+    never taken (logged here)."""
     try:
+        for round_ in leases.ring_again(settings):
+            get_run_logger().info("dossier %s: round %d not taken %.0f s after it was handed on: "
+                                  "handed on again", round_.dossier_code, round_.number,
+                                  settings.round_stale_seconds)
         return leases.reclaim(settings)
     except Exception as exc:  # the database away: the next poll tries again
         get_run_logger().warning("could not look for silent rounds: %s: %s", type(exc).__name__, exc)
@@ -156,6 +173,7 @@ def run_worker(settings: Settings, *, status_port: int | None = None) -> None:
     handler from the running event loop and kills the worker (seen with 3.9.1)."""
     from prefect.task_worker import serve
 
+    _SERVED.append(settings)
     if status_port is not None:
         STATUS.serve(status_port, limit=settings.worker_concurrency)
     with no_flow_heartbeat():

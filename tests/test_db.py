@@ -15,7 +15,7 @@ from motcua.agencies import agency_on
 from motcua.manifest import DossierManifest
 from motcua.storage import repository
 from motcua.storage.db import make_engine, migrate
-from motcua.storage.models import Document, StepEvent, metadata
+from motcua.storage.models import Document, IntakeRound, StepEvent, metadata
 from motcua.times import utcnow
 
 
@@ -149,3 +149,29 @@ def test_rounds_are_not_taken_for_dead_after_one_missed_heartbeat():
 
     with pytest.raises(ValueError, match="at least 3 × MOTCUA_ROUND_HEARTBEAT_SECONDS"):
         Settings(round_heartbeat_seconds=30, round_stale_seconds=60)
+
+
+def test_a_round_rung_long_ago_and_never_taken_is_rung_again(tmp_path):
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    migrate(url)
+    engine = make_engine(url)
+    pks = {}
+    with Session(engine) as session:
+        for code in ("G-OLD", "G-NEW", "G-RUN"):
+            seen = [repository.SeenObject(key=f"{code}/a.png", etag="e", modified_at=utcnow(), size=1,
+                                          dossier_code=code)]
+            repository.record_drops(session, objects=seen)
+            pks[code] = repository.open_round(session, dossier_code=code, keys=[seen[0].key],
+                                              created_by="w").id
+            repository.mark_rung(session, round_pk=pks[code])
+        assert repository.claim_round(session, round_pk=pks["G-RUN"], worker="host:1")
+        session.commit()
+    cut = utcnow() + dt.timedelta(seconds=1)
+    with Session(engine) as session:
+        session.exec(update(IntakeRound).where(IntakeRound.id == pks["G-NEW"]).values(
+            rung_at=cut + dt.timedelta(seconds=1)))  # rung after the cut-off
+        again = repository.ring_again(session, rung_before=cut)
+        session.commit()
+        assert [r.id for r in again] == [pks["G-OLD"]]
+        assert [r.id for r in repository.unrung_rounds(session)] == [pks["G-OLD"]]
+        assert repository.ring_again(session, rung_before=cut) == []

@@ -276,3 +276,29 @@ def test_a_round_whose_worker_died_is_handed_on_and_archived(service, tmp_path):
     assert round_.worker not in (None, dead) and round_.number == taken.number
     assert [d["status"] for d in json.loads(round_.outcome)["documents"]] == ["archived"]
     assert round_.heartbeat_at is not None and round_.heartbeat_at >= round_.started_at
+
+
+def test_a_worker_started_with_data_dir_alone_claims_from_that_data_dir(service, tmp_path, monkeypatch):
+    """`motcua --data-dir X worker` without MOTCUA_DATA_DIR: the deliveries it takes claim
+    rounds of X (they had claimed from the default data directory and found nothing to do,
+    leaving the rounds rung and waiting)."""
+    from sqlalchemy import update
+
+    from motcua.flows import service as served
+    from motcua.flows.digitize import this_process
+    from motcua.storage.db import open_session
+
+    monkeypatch.delenv("MOTCUA_DATA_DIR", raising=False)
+    code = _code(50)
+    _drop(service, code, {"don.png": _page(tmp_path, "Người Thứ Hai")})  # no manifest: quiet
+    taken = intake_watch.open_own_round(service, code, worker="test")
+    with open_session(service.db_url) as session:  # waiting, and already rung: for us only
+        session.exec(update(IntakeRound).where(IntakeRound.id == taken.pk).values(
+            state="created", worker=None, started_at=None, rung_at=dt.datetime.now(dt.UTC)))
+        session.commit()
+    monkeypatch.setattr(served, "_SERVED", [service])  # what run_worker(settings) records
+    with temporary_settings(updates={PREFECT_API_URL: prefect_api_url(service)}):
+        said = process_round.fn()
+    assert said.startswith(f"{code} round 1: done"), said
+    (round_,) = _rounds(service, code)
+    assert round_.state == "done" and round_.worker == this_process()

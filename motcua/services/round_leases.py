@@ -6,7 +6,7 @@ move that round again: its files would wait in intake for ever. So the run of a 
 alive every ``MOTCUA_ROUND_HEARTBEAT_SECONDS`` (:func:`keep_alive`, a thread doing one small
 UPDATE), and the watcher, on every poll, puts back to ``created`` the running rounds silent for
 ``MOTCUA_ROUND_STALE_SECONDS`` (:func:`reclaim`) and hands them to the workers again, on any
-machine. The database, not a clock on one machine, decides who takes a round back.
+machine; a round rung that long ago and never taken is rung again (:func:`ring_again`). The database, not a clock on one machine, decides who takes a round back.
 
 Running a round again is safe: its files are still in intake (they leave only when the round
 closes), a document already archived is not processed again (its identity is the dossier code
@@ -51,6 +51,17 @@ def reclaim(settings: Settings, *, now: dt.datetime | None = None) -> list[Recla
         rows = repository.reclaim_silent_rounds(session, silent_since=silent_since)
         session.commit()
         return [Reclaimed(RoundRef.of(r), worker, seen) for r, worker, seen in rows]
+
+
+def ring_again(settings: Settings, *, now: dt.datetime | None = None) -> list[RoundRef]:
+    """Rounds rung ``round_stale_seconds`` ago and still not taken, marked to be rung again
+    (their delivery went to a worker that could not take it, or was lost with it)."""
+    migrate(settings.db_url)
+    rung_before = (now or utcnow()) - dt.timedelta(seconds=settings.round_stale_seconds)
+    with open_session(settings.db_url) as session:
+        rows = repository.ring_again(session, rung_before=rung_before)
+        session.commit()
+        return [RoundRef.of(r) for r in rows]
 
 
 def beat(settings: Settings, round_pk: int, worker: str) -> bool:

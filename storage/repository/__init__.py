@@ -38,6 +38,7 @@ from motcua.storage.repository.rounds import (
     open_round,
     reclaim_silent_rounds,
     record_drops,
+    ring_again,
     round_holding,
     round_keys,
     rounds_of,
@@ -52,7 +53,7 @@ __all__ = [
     "claim_next_round", "claim_round", "finish_round", "finish_step", "forget_index",
     "get_document", "get_document_by_key", "get_dossier", "get_round", "mark_archived",
     "mark_indexed", "mark_quarantined", "mark_rung", "mark_sign_pending", "open_round",
-    "reclaim_silent_rounds", "record_drops", "record_renewal", "record_submitted_signatures", "register_dossier",
+    "reclaim_silent_rounds", "record_drops", "ring_again", "record_renewal", "record_submitted_signatures", "register_dossier",
     "round_holding", "round_keys", "rounds_of", "set_round_flow_run", "start_step", "steps_of",
     "submitted_signatures", "unrung_rounds", "waiting_files",
 ]

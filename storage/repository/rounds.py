@@ -156,6 +156,20 @@ def beat_round(session: Session, *, round_pk: int, worker: str) -> bool:
     return result.rowcount == 1
 
 
+def ring_again(session: Session, *, rung_before: dt.datetime) -> list[IntakeRound]:
+    """Rounds rung before ``rung_before`` and still not taken (the delivery went to a worker
+    that could not take it, or was lost with it): marked not rung, so the watcher rings them
+    again. An extra delivery is harmless: it claims the oldest waiting round, or nothing."""
+    stale = session.exec(select(IntakeRound).where(
+        IntakeRound.state == "created", col(IntakeRound.rung_at).is_not(None),
+        col(IntakeRound.rung_at) < rung_before).order_by(col(IntakeRound.id))).all()
+    if stale:
+        session.exec(update(IntakeRound).where(
+            col(IntakeRound.id).in_([r.id for r in stale]), IntakeRound.state == "created",
+            col(IntakeRound.rung_at) < rung_before).values(rung_at=None))
+    return list(stale)
+
+
 def reclaim_silent_rounds(session: Session, *, silent_since: dt.datetime
                           ) -> list[tuple[IntakeRound, str | None, dt.datetime]]:
     """Running rounds with no sign of life since ``silent_since`` (their worker died, or its
