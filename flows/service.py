@@ -115,6 +115,7 @@ def intake_watch(settings: Settings | None = None, watcher: str = "",
     ring(settings)  # rounds a stopped watcher opened but never handed on
     opened = 0
     started = time.monotonic()
+    looked_for_silent = float("-inf")  # silent rounds are looked for once a heartbeat, not a poll
     while True:  # at least one poll, also with max_seconds=0 (the "once" deployment)
         try:
             result = watch.poll(settings, watcher=watcher)
@@ -132,7 +133,10 @@ def intake_watch(settings: Settings | None = None, watcher: str = "",
             logger.warning("an object outside any dossier folder was quarantined → %s/%s",
                            settings.quarantine_bucket, key)
         opened += len(result.opened)
-        for back in _reclaim(settings):
+        due = time.monotonic() - looked_for_silent >= settings.round_heartbeat_seconds
+        if due:
+            looked_for_silent = time.monotonic()
+        for back in _reclaim(settings) if due else ():
             logger.warning("dossier %s: round %d was running on %s, silent since %s (worker or "
                            "machine down?): handed to the workers again", back.round.dossier_code,
                            back.round.number, back.worker or "?", back.last_sign.isoformat())

@@ -55,12 +55,12 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
 from motcua.errors import ConfigurationError
+from motcua.infra.http import http_problem
 from motcua.infra.ports import LOOPBACK
 from motcua.infra.process import ManagedService, Probe, ServiceSpec, inherited_env
 from motcua.settings import Settings
@@ -71,7 +71,6 @@ SERVICE = "drop"
 PORTS = ("sftp", "webdav")
 STOP_GRACE_SECONDS = 5.0
 _DIR_CACHE_TIME = "10s"
-_NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def rclone_binary() -> Path:
@@ -180,14 +179,7 @@ def probe(ports: dict[str, int], user: str, password: str) -> Probe:
             return f"SFTP port {ports['sftp']} answered {banner[:20]!r}"
         request = urllib.request.Request(webdav, method="PROPFIND",
                                          headers={"Depth": "1", "Authorization": auth})
-        try:
-            with _NO_PROXY.open(request, timeout=5) as resp:
-                status = resp.status
-        except urllib.error.HTTPError as exc:
-            return f"WebDAV {webdav} answered HTTP {exc.code}"
-        except (urllib.error.URLError, OSError) as exc:
-            return f"WebDAV {webdav}: {getattr(exc, 'reason', exc)}"
-        return None if status == 207 else f"WebDAV {webdav} answered HTTP {status}"
+        return http_problem(request, expect=207, timeout=5, label=f"WebDAV {webdav}")
 
     return check
 

@@ -36,11 +36,10 @@ from __future__ import annotations
 
 import hashlib
 import sys
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Sequence
 
 from motcua.errors import ConfigurationError
+from motcua.infra.http import http_problem
 from motcua.infra.ports import LOOPBACK
 from motcua.infra.process import ManagedService, Probe, ServiceSpec, inherited_env
 from motcua.settings import Settings
@@ -201,20 +200,6 @@ def python_http_service(
     )
 
 
-_NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
 def http_probe(url: str, *, timeout: float = 3.0) -> Probe:
     """Passes when ``GET url`` answers 200; never through an HTTP proxy from the environment."""
-
-    def probe() -> str | None:
-        try:
-            with _NO_PROXY.open(url, timeout=timeout) as resp:
-                status = resp.status
-        except urllib.error.HTTPError as exc:
-            return f"{url} answered HTTP {exc.code}"
-        except (urllib.error.URLError, OSError) as exc:
-            return f"{url}: {getattr(exc, 'reason', exc)}"
-        return None if status == 200 else f"{url} answered HTTP {status}"
-
-    return probe
+    return lambda: http_problem(url, timeout=timeout)

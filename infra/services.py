@@ -25,6 +25,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
+from motcua.infra.http import NO_PROXY
 from motcua.infra.ports import LOOPBACK
 from motcua.infra.prefect_server import http_probe
 from motcua.infra.process import ManagedService, Probe, ServiceSpec, inherited_env
@@ -34,7 +35,6 @@ from motcua.storage.credentials import StackCredentials
 WATCHER, WORKER, SCHEDULER = "watcher", "worker", "scheduler"
 # what flows/deployments.py declares (the stack layer never imports flows)
 DEPLOYMENTS = ("fixity-audit/nightly", "digitize-dossier/by-hand", "intake-watch/once")
-_NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 HEARTBEAT_FRESH_SECONDS = 15.0
 
 
@@ -115,7 +115,7 @@ def _scheduler(settings: Settings, creds: StackCredentials, ports: dict[str, int
         request = urllib.request.Request(f"{api}/deployments/filter", data=b"{}", method="POST",
                                          headers={"Content-Type": "application/json"})
         try:
-            with _NO_PROXY.open(request, timeout=3) as resp:
+            with NO_PROXY.open(request, timeout=3) as resp:
                 names = {d.get("name") for d in json.loads(resp.read())}
         except (OSError, ValueError) as exc:
             return f"{api}: {exc}"
