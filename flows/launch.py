@@ -76,10 +76,11 @@ def digitize_files(
     applicant: str | None = None,
     procedure: str | None = None,
     doc_type: str | None = None,
+    kind: str = "component",
 ) -> DossierOutcome:
     """Submit local files as dossier ``code`` (intake identity), then digitize it."""
     manifest = manifest_for_files(code, files, applicant=applicant, procedure=procedure,
-                                  doc_type=doc_type)
+                                  doc_type=doc_type, kind=kind)
     submit_files(settings, manifest, files)
     return run_dossier(settings, code)
 
@@ -92,13 +93,15 @@ def submit_and_follow(
     applicant: str | None = None,
     procedure: str | None = None,
     doc_type: str | None = None,
+    kind: str = "component",
     timeout: float = 3600.0,
     say=lambda _message: None,
 ) -> DossierOutcome:
     """Submit local files as dossier ``code`` with the intake identity, then follow the round
-    the watcher opens for them until a worker has finished it: ``motcua digitize``."""
+    the watcher opens for them until a worker has finished it: ``motcua digitize``, and
+    ``motcua route resolve`` for a result (``kind="result"``)."""
     manifest = manifest_for_files(code, files, applicant=applicant, procedure=procedure,
-                                  doc_type=doc_type)
+                                  doc_type=doc_type, kind=kind)
     since = utcnow()
     written = submit_files(settings, manifest, files)
     say(f"dropped {len(written) - 1} file(s) into intake/{code}/; waiting for the watcher")

@@ -31,7 +31,8 @@ class ExitCode(IntEnum):
     BAD_INPUT = 2
     """Bad input: a document was quarantined, or invalid command-line arguments."""
     CONFIGURATION = 3
-    """Configuration or stack problem; for ``audit verify`` also an unknown dossier or key."""
+    """Configuration or stack problem; for ``audit verify``, ``dossier show`` and ``route`` also an
+    unknown dossier or key."""
     UNDECIDED = 4
     """``audit verify``: nothing failed, but something could not be decided now."""
 
@@ -76,6 +77,21 @@ class DossierError(MotcuaError):
     """Something about one dossier or one of its documents."""
 
     code = "dossier_error"
+
+
+class UnknownDossier(DossierError):
+    """No dossier has this code (nothing was done)."""
+
+    code = "unknown_dossier"
+    exit_code = ExitCode.CONFIGURATION
+
+
+class TransitionRefused(DossierError):
+    """What a unit asked to do to a dossier is not allowed now (received twice, returned before
+    it is resolved, sent by a unit that does not hold it): nothing was recorded."""
+
+    code = "transition_refused"
+    exit_code = ExitCode.BAD_INPUT
 
 
 class BadInput(DossierError):

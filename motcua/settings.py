@@ -58,6 +58,11 @@ class Settings(BaseSettings):
         description="Internal id of the receiving agency in motcua/data/agencies.json; its "
         "official code is looked up for each dossier's received date (DESIGN §6).",
     )
+    units_file: Path | None = Field(
+        default=None,
+        description="The agency's units and procedure routes (JSON, the shape of "
+        "motcua/data/units.json, which is the default); docs/routing.md.",
+    )
 
     # --- S3 (empty = embedded stack) ---------------------------------------------------------
     s3_endpoint: str | None = Field(default=None, description="host:port of the S3 API")

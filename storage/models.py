@@ -65,6 +65,11 @@ class Dossier(SQLModel, table=True):
     received_at: dt.datetime = _when()
     due_at: dt.datetime | None = _when(nullable=True)
     registered_at: dt.datetime = _when()
+    # Where the dossier stands (the national status codes; services/routing.py): received |
+    # processing | supplement_requested | refused | withdrawn | stopped | resolved | returned
+    status: str = Field(default="received", max_length=24, index=True)
+    resolved_at: dt.datetime | None = _when(nullable=True)
+    returned_at: dt.datetime | None = _when(nullable=True)
 
 
 class Document(SQLModel, table=True):
@@ -115,6 +120,41 @@ class StepEvent(SQLModel, table=True):
     started_at: dt.datetime = _when()
     finished_at: dt.datetime | None = _when(nullable=True)
     error: str | None = Field(default=None, max_length=2000)
+
+
+class Handoff(SQLModel, table=True):
+    """One unit handing a dossier to another, as a line of the paper control sheet (Phiếu kiểm
+    soát quá trình giải quyết hồ sơ). ``seq`` numbers a dossier's handoffs: two officers sending
+    the same dossier at the same moment both take the next number, and the database keeps one."""
+
+    __table_args__ = (UniqueConstraint("dossier_id", "seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id", index=True)
+    seq: int
+    from_unit: str = Field(max_length=32)
+    to_unit: str = Field(max_length=32, index=True)
+    mode: str = Field(max_length=16)  # electronic | paper
+    step: int | None = Field(default=None, description="index of the route step it starts")
+    sent_at: dt.datetime = _when()
+    sent_by: str = Field(max_length=255)
+    received_at: dt.datetime | None = _when(nullable=True)
+    received_by: str | None = Field(default=None, max_length=255)
+    due_at: dt.datetime | None = _when(nullable=True)  # when the receiving unit's step ends
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class StatusChange(SQLModel, table=True):
+    """Every change of a dossier's status, with who made it and why."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id", index=True)
+    from_status: str | None = Field(default=None, max_length=24)
+    to_status: str = Field(max_length=24)
+    unit: str | None = Field(default=None, max_length=32)
+    officer: str | None = Field(default=None, max_length=255)
+    reason: str | None = Field(default=None, max_length=2000)
+    at: dt.datetime = _when()
 
 
 class DocumentIdentifier(SQLModel, table=True):

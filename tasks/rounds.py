@@ -24,9 +24,9 @@ from prefect import get_run_logger
 from prefect.runtime import flow_run
 
 from motcua.core.ocr import check_tesseract
-from motcua.errors import DossierError
+from motcua.errors import DossierError, MotcuaError
 from motcua.outcomes import DossierOutcome, ManifestOutcome
-from motcua.services import intake_watch, round_leases
+from motcua.services import intake_watch, round_leases, routing
 from motcua.services.intake_watch import RoundRef
 from motcua.settings import Settings
 from motcua.signing.factory import SigningPlan
@@ -38,6 +38,7 @@ from motcua.tasks.quarantine import quarantine_manifest
 from motcua.tasks.receive import clear_intake, receive_document, register_dossier
 from motcua.tasks.sign import prepare_signing_step
 from motcua.text import clean
+from motcua.times import VN_TZ
 
 
 @dataclass(frozen=True)
@@ -121,8 +122,26 @@ def close_round(settings: Settings, opened: OpenedRound, outcome: DossierOutcome
             if o.status in ("archived", "quarantined")]
     retried(lambda: clear_intake(settings, outcome.dossier, done,
                                  all_done=len(done) == len(opened.objects)))
+    if len(done) == len(opened.objects):  # digitization ended: the desk hands the dossier on
+        _hand_on(settings, outcome.dossier)
     retried(lambda: intake_watch.close(settings, opened.round.pk, outcome))
     return outcome
+
+
+def _hand_on(settings: Settings, code: str) -> None:
+    """The first handoff of the dossier's route (services/routing.py), before the round closes
+    so that whoever follows the round sees it. A routing problem (a units file that cannot be
+    read) is the desk's to fix by hand: logged, and the round still ends ``done``."""
+    logger = get_run_logger()
+    try:
+        handoff = retried(lambda: routing.start_route(settings, code))
+    except MotcuaError as exc:
+        logger.warning("dossier %s was not handed on: %s", code, exc)
+        return
+    if handoff is not None:
+        due = handoff.due_at.astimezone(VN_TZ).strftime("%H:%M %d/%m/%Y") if handoff.due_at else "–"
+        logger.info("dossier %s handed electronically from %s to %s, step due %s", code,
+                    handoff.from_unit, handoff.to_unit, due)
 
 
 def fail_round(settings: Settings, round_pk: int, error: BaseException) -> None:

@@ -22,6 +22,7 @@ import pytest  # noqa: E402
 pytest_plugins = [
     "tests.fixtures.pki",
     "tests.fixtures.stack",
+    "tests.fixtures.service",
     "tests.fixtures.postgres",
     "tests.fixtures.softhsm",
 ]

@@ -19,7 +19,7 @@ PACKAGES = {  # folder → import name (pyproject.toml maps the fixed folders in
     "benchmarks": "motcua.benchmarks",
 }
 BASE = ("motcua.settings", "motcua.errors", "motcua.text", "motcua.times", "motcua.agencies",
-        "motcua.manifest", "motcua.outcomes")
+        "motcua.units", "motcua.manifest", "motcua.outcomes")
 ABOVE_LIBRARIES = ("motcua.cli", "motcua.flows", "motcua.tasks", "motcua.services",
                    "motcua.samples", "motcua.benchmarks")
 

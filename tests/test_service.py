@@ -28,8 +28,7 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from motcua.flows.service import process_round
 from motcua.infra.process import stop
-from motcua.infra.services import settings_env
-from motcua.infra.stack import status, up
+from motcua.infra.stack import up
 from motcua.infra.state import prefect_api_url, read_state
 from motcua.samples import render
 from motcua.samples.documents import application_form
@@ -37,29 +36,10 @@ from motcua.services import intake_watch
 from motcua.settings import Settings
 from motcua.storage.models import Document, IntakeRound
 from motcua.storage.s3 import make_client
+from tests.fixtures.service import MOTCUA, SERVICE_ENV
 from tests.test_pipeline import TODAY, _rows
 
-MOTCUA = str(Path(sys.executable).with_name("motcua"))
-# What a command typed next to the module's service must say to see the same configuration
-SERVICE_KEYS = ("MOTCUA_SERVICE", "MOTCUA_INTAKE_QUIET_SECONDS", "MOTCUA_ROUND_HEARTBEAT_SECONDS",
-                "MOTCUA_ROUND_STALE_SECONDS")
-SERVICE_ENV = {**os.environ, **dict(zip(SERVICE_KEYS, ("true", "3.0", "1.0", "10.0"), strict=True))}
 pytestmark = pytest.mark.stack
-
-
-@pytest.fixture(scope="module")
-def service(stack_settings: Settings):
-    settings = stack_settings.model_copy(update={
-        "service": True, "intake_quiet_seconds": 3.0,
-        "round_heartbeat_seconds": 1.0, "round_stale_seconds": 10.0})  # dead workers found fast
-    said = settings_env(settings)
-    assert {k: said.get(k) for k in SERVICE_KEYS[1:]} == {k: SERVICE_ENV[k] for k in SERVICE_KEYS[1:]}
-    up(settings)
-    st = status(settings)
-    assert all(st.services[n].running for n in ("watcher", "worker", "scheduler")), st.to_json()
-    yield settings
-    up(stack_settings)  # service off again: the watcher and the worker are stopped
-    assert set(status(stack_settings).services) == {"seaweedfs", "prefect", "pki"}
 
 
 def _code(seq: int) -> str:

@@ -92,7 +92,8 @@ def _print_audit(target: str, report) -> None:
         table.add_section()
         sigs.add_section()
         for i, c in enumerate(d.checks):
-            table.add_row(d.archive_key if i == 0 else "", c.name, MARKS[c.status], c.detail)
+            label = d.archive_key + (" (result)" if (d.recorded or {}).get("kind") == "result" else "")
+            table.add_row(label if i == 0 else "", c.name, MARKS[c.status], c.detail)
         for i, s in enumerate(d.signatures):
             rev = s.revocation
             sigs.add_row(

@@ -91,6 +91,7 @@ class DocumentAudit:
         last = len(self.signatures) - 1
         return {
             "archive_key": self.archive_key, "document_id": self.document_id,
+            "kind": (self.recorded or {}).get("kind"),
             "source": self.source, "ok": self.ok, "status": self.status,
             "recorded": self.recorded,
             "submitted_signatures": [v.to_json() for v in self.submitted],
@@ -181,6 +182,7 @@ def _audit_document(settings: Settings, client, roots, doc) -> DocumentAudit:
     from motcua.storage import archive
 
     recorded = {
+        "kind": doc.kind,  # component, or result (kết quả giải quyết)
         "sha256": doc.sha256,
         "signature_level": doc.signature_level,
         "signer": doc.signer,

@@ -29,6 +29,7 @@ def manifest_for_files(
     applicant: str | None = None,
     procedure: str | None = None,
     doc_type: str | None = None,
+    kind: str = "component",
 ) -> DossierManifest:
     """The manifest of ``files``: each under its safe key name, with its own name kept."""
     keys = unique_key_names([f.name for f in files])
@@ -36,7 +37,8 @@ def manifest_for_files(
         code=code,
         applicant=Applicant(id=applicant),
         procedure=Procedure(code=procedure),
-        documents=[DocumentEntry(file=key, name=f.name if key != f.name else None, type=doc_type)
+        documents=[DocumentEntry(file=key, name=f.name if key != f.name else None, type=doc_type,
+                                 kind=kind)
                    for key, f in zip(keys, files, strict=True)],
     )
 

@@ -46,6 +46,18 @@ from motcua.storage.repository.rounds import (
     unrung_rounds,
     waiting_files,
 )
+from motcua.storage.repository.routing import (
+    add_handoff,
+    change_status,
+    documents_of,
+    handoffs,
+    last_handoffs_to,
+    mark_received,
+    never_handed,
+    set_due,
+    status_changes,
+    step_events_of,
+)
 from motcua.storage.repository.steps import finish_step, start_step, steps_of
 
 __all__ = [
@@ -56,4 +68,6 @@ __all__ = [
     "reclaim_silent_rounds", "record_drops", "ring_again", "record_renewal", "record_submitted_signatures", "register_dossier",
     "round_holding", "round_keys", "rounds_of", "set_round_flow_run", "start_step", "steps_of",
     "submitted_signatures", "unrung_rounds", "waiting_files",
+    "add_handoff", "change_status", "documents_of", "handoffs", "last_handoffs_to",
+    "mark_received", "never_handed", "set_due", "status_changes", "step_events_of",
 ]
