@@ -61,7 +61,7 @@ def digitize_dossier(dossier_code: str, settings: Settings | None = None,
             result = _digitize_round(settings, dossier_code, opened)
         result = close_round(settings, opened, result)
     except BaseException as exc:
-        fail_round(settings, opened.round.pk, exc)
+        fail_round(settings, opened.round.pk, exc, worker=opened.round.worker)
         raise
     _summary_artifact(result)
     get_run_logger().info("dossier %s: %s", dossier_code,

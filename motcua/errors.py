@@ -94,6 +94,14 @@ class TransitionRefused(DossierError):
     exit_code = ExitCode.BAD_INPUT
 
 
+class ReuseRefused(DossierError):
+    """A held paper that cannot be reused for this dossier (unknown, another applicant's,
+    expired or superseded): nothing was recorded."""
+
+    code = "reuse_refused"
+    exit_code = ExitCode.BAD_INPUT
+
+
 class BadInput(DossierError):
     """A submitted file that cannot be processed as it is. Quarantined, never retried."""
 

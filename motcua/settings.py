@@ -58,6 +58,11 @@ class Settings(BaseSettings):
         description="Internal id of the receiving agency in motcua/data/agencies.json; its "
         "official code is looked up for each dossier's received date (DESIGN §6).",
     )
+    doc_types_file: Path | None = Field(
+        default=None,
+        description="The document-type taxonomy (JSON, the shape of motcua/data/doc_types.json, "
+        "which is the default).",
+    )
     units_file: Path | None = Field(
         default=None,
         description="The agency's units and procedure routes (JSON, the shape of "

@@ -177,8 +177,29 @@ class ReuseEntry(SQLModel, table=True):
     document_pk: int = Field(foreign_key="document.id")
     archive_key: str = Field(max_length=255)
     valid_from: dt.datetime = _when()
-    valid_to: dt.datetime | None = _when(nullable=True)
+    valid_to: dt.datetime | None = _when(nullable=True)  # None: no end (lâu dài)
     created_at: dt.datetime = _when()
+    # What the paper says about itself (motcua/core/validity.py); None where it does not say
+    number: str | None = Field(default=None, max_length=64)
+    issuer: str | None = Field(default=None, max_length=255)
+    issued_on: dt.date | None = None
+    valid_to_stated: bool = Field(default=False, description="valid_to read from the text, "
+                                  "not the type's typical validity")
+
+
+class ReuseEvent(SQLModel, table=True):
+    """A paper the state already held, used for a dossier instead of asking the applicant for
+    it again: what the reuse KPI counts."""
+
+    __table_args__ = (UniqueConstraint("dossier_id", "document_pk", "component"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id", index=True)
+    document_pk: int = Field(foreign_key="document.id", index=True)
+    component: str = Field(default="", max_length=255, description="the component it stands for")
+    source: str = Field(max_length=16)  # local | national
+    officer: str | None = Field(default=None, max_length=255)
+    at: dt.datetime = _when()
 
 
 class SubmittedSignature(SQLModel, table=True):

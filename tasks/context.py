@@ -46,6 +46,7 @@ class DossierRef:
     received_at: dt.datetime
     applicant_id: str | None
     intake_round: int = 1  # the round this run processes: > 1 means files added later
+    work_dir: Path | None = None  # this run's own folder: two runs of a round never share files
 
     @property
     def year(self) -> int:

@@ -10,13 +10,19 @@ own session (no second look at the row).
 
 from __future__ import annotations
 
+import datetime as dt
+
 from prefect import get_run_logger
 
-from motcua.core.extract import classify_document, extract_identifiers
+from motcua.core.classify import classify
+from motcua.core.extract import extract_identifiers
+from motcua.core.validity import read_validity, valid_until
+from motcua.doc_types import taxonomy
 from motcua.outcomes import DocumentOutcome
 from motcua.settings import Settings
 from motcua.storage import repository
 from motcua.tasks.context import DocumentRef, recorded_step
+from motcua.times import VN_TZ, utcnow, vn_date
 
 
 def index_step(settings: Settings, doc: DocumentRef, text: str, *,
@@ -24,12 +30,24 @@ def index_step(settings: Settings, doc: DocumentRef, text: str, *,
     """Index ``text`` (the archived OCR text); marks the document indexed in the same
     transaction, so a run that stopped after archiving indexes it next time."""
     subject = doc.dossier.applicant_id
+    types = taxonomy(str(settings.doc_types_file) if settings.doc_types_file else None)
     with recorded_step(settings, doc, "index") as step:
-        doc_type = doc.doc_type or classify_document(text)
+        doc_type = doc.doc_type or classify(text, types)
         identifiers = [(i.kind, i.value) for i in extract_identifiers(text)]
         row, count = repository.mark_indexed(step.session, document_pk=doc.pk, doc_type=doc_type,
-                                             identifiers=identifiers, reuse_subject=subject)
+                                             identifiers=identifiers, reuse_subject=subject,
+                                             reuse=_reuse_facts(text, types.get(doc_type)))
         steps = repository.steps_of(step.session, document_pk=doc.pk)
     get_run_logger().info("%s: type %s, %d identifier(s)%s", doc.source_name, doc_type, count,
                           f", reusable for {subject[:3]}…" if subject else "")
     return DocumentOutcome.of(row, steps, already=already_archived)
+
+
+def _reuse_facts(text: str, doc_type) -> repository.ReuseFacts:
+    """Number, issuer, issue date and end of validity: as the text states them, else the type's
+    typical validity from the issue date (a type unknown to the taxonomy: no end)."""
+    found = read_validity(text)
+    last_day = valid_until(found, doc_type.validity_years if doc_type else None, vn_date(utcnow()))
+    end = dt.datetime.combine(last_day, dt.time(23, 59, 59), VN_TZ) if last_day else None
+    return repository.ReuseFacts(number=found.number, issuer=found.issuer, issued_on=found.issued_on,
+                                 valid_to=end, valid_to_stated=found.valid_to is not None)

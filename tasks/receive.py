@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
+import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 from prefect import get_run_logger
 from sqlalchemy.exc import IntegrityError
@@ -53,11 +56,19 @@ def register_dossier(settings: Settings, code: str, keys: list[str], intake_roun
         session.commit()
         ref = DossierRef(pk=row.id, code=row.code, agency_code=row.agency_code,
                          agency_name=row.agency_name, received_at=row.received_at,
-                         applicant_id=row.applicant_id, intake_round=intake_round)
+                         applicant_id=row.applicant_id, intake_round=intake_round,
+                         work_dir=run_folder(settings, code))
     get_run_logger().info("dossier %s: %d file(s) in intake, agency %s", code, len(objects), ref.agency_code)
     entries = {e.file: e for e in manifest.documents}  # NFC names (DocumentEntry cleans them)
     problem = read.problem if f"{code}/{intake.MANIFEST}" in wanted else None
     return Registration(ref, objects, entries, problem)
+
+
+def run_folder(settings: Settings, code: str) -> Path:
+    """This run's work folder for dossier ``code``. Per process and thread: a round handed to a
+    second worker while the first still runs it (its heartbeat was late) is worked on twice,
+    and the two runs must not delete each other's pages."""
+    return settings.work_dir / code / f"{os.getpid()}-{threading.get_ident()}"
 
 
 def receive_document(settings: Settings, dossier: DossierRef, obj: intake.IntakeObject,
@@ -66,7 +77,7 @@ def receive_document(settings: Settings, dossier: DossierRef, obj: intake.Intake
     ``receive`` step event records it."""
     started = utcnow()
     client = make_client(settings, "pipeline")
-    work = settings.work_dir / dossier.code
+    work = dossier.work_dir or run_folder(settings, dossier.code)
     # The local name comes from the key's hash, never from the key: a name may hold "../" or a
     # newline, and two keys that differ only by NFC/NFD must not land on one file.
     local_name = hashlib.sha256(obj.key.encode("utf-8", "surrogatepass")).hexdigest()[:24]

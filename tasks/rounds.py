@@ -16,6 +16,8 @@ benchmarks/README.md). Their database and S3 calls are retried like a step's.
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -59,7 +61,7 @@ def open_round(settings: Settings, dossier_code: str, round_pk: int | None, work
     try:
         return _receive(settings, dossier_code, ref, plan)
     except BaseException as exc:
-        fail_round(settings, ref.pk, exc)
+        fail_round(settings, ref.pk, exc, worker=ref.worker)
         raise
 
 
@@ -124,8 +126,22 @@ def close_round(settings: Settings, opened: OpenedRound, outcome: DossierOutcome
                                  all_done=len(done) == len(opened.objects)))
     if len(done) == len(opened.objects):  # digitization ended: the desk hands the dossier on
         _hand_on(settings, outcome.dossier)
-    retried(lambda: intake_watch.close(settings, opened.round.pk, outcome))
+    closed = retried(lambda: intake_watch.close(settings, opened.round.pk, outcome,
+                                                worker=opened.round.worker))
+    if not closed:
+        get_run_logger().warning("round %d of %s was handed to another worker before this run "
+                                 "ended: that run's outcome is the round's", opened.round.number,
+                                 outcome.dossier)
+    _remove_run_folder(opened)
     return outcome
+
+
+def _remove_run_folder(opened: OpenedRound) -> None:
+    folder = opened.dossier.work_dir
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            folder.parent.rmdir()  # the dossier's folder, once no run uses it
 
 
 def _hand_on(settings: Settings, code: str) -> None:
@@ -144,6 +160,10 @@ def _hand_on(settings: Settings, code: str) -> None:
                     handoff.from_unit, handoff.to_unit, due)
 
 
-def fail_round(settings: Settings, round_pk: int, error: BaseException) -> None:
-    retried(lambda: intake_watch.fail(settings, round_pk, error))
-    get_run_logger().error("round %d failed: %s", round_pk, intake_watch.get(settings, round_pk).error)
+def fail_round(settings: Settings, round_pk: int, error: BaseException, *,
+               worker: str | None = None) -> None:
+    if retried(lambda: intake_watch.fail(settings, round_pk, error, worker=worker)):
+        get_run_logger().error("round %d failed: %s", round_pk, intake_watch.get(settings, round_pk).error)
+    else:
+        get_run_logger().error("this run of round %d failed (%s), but the round was handed to "
+                               "another worker, whose run decides", round_pk, error)

@@ -156,7 +156,9 @@ def test_identifiers_and_reuse_entries(stack_settings, digitized):
     assert ("cccd", CCCD) in found and ("date", "2015-03-18") in found
     assert cert.doc_type == "giay_chung_nhan_qsdd"  # classified from the title: no type was given
     entries = _rows(stack_settings, ReuseEntry, subject_id=CCCD)
-    assert {e.doc_type for e in entries} >= {"giay_chung_nhan_qsdd", "don_dang_ky"}
+    assert {e.doc_type for e in entries} >= {"giay_chung_nhan_qsdd", "don_dang_ky_bien_dong"}
+    (held,) = [e for e in entries if e.document_pk == cert.id]
+    assert held.issued_on == dt.date(2015, 3, 18) and held.valid_to is None  # "lâu dài"
     assert {e.archive_key for e in entries} >= {d.archive_key for d in outcome.documents}
 
 

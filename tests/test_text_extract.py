@@ -2,7 +2,9 @@
 
 import unicodedata
 
-from motcua.core.extract import Identifier, classify_document, extract_identifiers
+from motcua.core.classify import classify
+from motcua.core.extract import Identifier, extract_identifiers
+from motcua.doc_types import taxonomy
 from motcua.text import clean, fold
 
 
@@ -46,8 +48,12 @@ def test_identifiers_survive_ocr_lookalikes_and_bad_dates():
 
 
 def test_classify_by_title_and_default():
-    assert classify_document("CỘNG HÒA...\nQUYẾT ĐỊNH\nVề việc ...") == "quyet_dinh"
-    assert classify_document("GIẤY CHỨNG NHẬN QUYỀN SỬ DỤNG ĐẤT") == "giay_chung_nhan_qsdd"
-    assert classify_document("một trang trắng") == "khac"
+    types = taxonomy()
+    assert classify("CỘNG HÒA...\nQUYẾT ĐỊNH\nVề việc ...", types) == "quyet_dinh"
+    assert classify("GIẤY CHỨNG NHẬN QUYỀN SỬ DỤNG ĐẤT", types) == "giay_chung_nhan_qsdd"
+    assert classify("một trang trắng", types) == "khac"
     form = "ĐƠN ĐĂNG KÝ BIẾN ĐỘNG ĐẤT ĐAI\nGiấy tờ kèm theo: bản gốc Giấy chứng nhận quyền sử dụng đất"
-    assert classify_document(form) == "don_dang_ky"  # a title in the body text is no title
+    assert classify(form, types) == "don_dang_ky_bien_dong"  # the longest title; the body's is no title
+    eia = "QUYẾT ĐỊNH\nVề việc phê duyệt kết quả thẩm định báo cáo đánh giá tác động môi trường"
+    assert classify(eia, types) == "quyet_dinh_dtm"  # refines a decision
+    assert classify("Bên ủy quyền: ông A\nNgười được ủy quyền: bà B", types) == "giay_uy_quyen"  # keywords

@@ -62,36 +62,3 @@ def extract_identifiers(text: str) -> list[Identifier]:
             if (iso := _date(day, month, year)) is not None:
                 found.add(Identifier("date", iso))
     return sorted(found)
-
-
-_DOC_TYPE_TITLES: tuple[tuple[str, str], ...] = (
-    ("GIẤY CHỨNG NHẬN QUYỀN SỬ DỤNG ĐẤT", "giay_chung_nhan_qsdd"),
-    ("GIẤY CHỨNG NHẬN", "giay_chung_nhan"),
-    ("CĂN CƯỚC", "can_cuoc"),
-    ("ĐƠN ĐĂNG KÝ", "don_dang_ky"),
-    ("ĐƠN ĐỀ NGHỊ", "don_de_nghi"),
-    ("QUYẾT ĐỊNH", "quyet_dinh"),
-    ("KẾ HOẠCH", "ke_hoach"),
-    ("GIẤY PHÉP", "giay_phep"),
-    ("TỜ KHAI", "to_khai"),
-    ("HỢP ĐỒNG", "hop_dong"),
-    ("BIÊN BẢN", "bien_ban"),
-    ("CÔNG VĂN", "cong_van"),
-)
-
-
-def classify_document(text: str) -> str:
-    """A document type from the first title (a line in capitals) of the text; ``"khac"``
-    (other) if none.
-
-    Used only when the dossier's ``dossier.json`` does not name the type: what the applicant or the
-    desk officer declared always wins over a guess.
-    """
-    for line in clean(text).splitlines()[:25]:
-        letters = [c for c in line if c.isalpha()]
-        if len(letters) < 4 or sum(c.isupper() for c in letters) < 0.8 * len(letters):
-            continue  # titles are set in capitals; body text mentioning them is not
-        for title, doc_type in _DOC_TYPE_TITLES:
-            if title in line.upper():
-                return doc_type
-    return "khac"

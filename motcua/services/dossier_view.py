@@ -75,6 +75,11 @@ def show(settings: Settings, code: str) -> dict[str, Any]:
         offset = 1 if loaded.route is not None else 0
         handoffs = [_handoff(h, steps[i + offset]["overdue"]) for i, h in enumerate(loaded.handoffs)]
         events = _events(loaded, changes, repository.step_events_of(session, dossier_pk=d.id), by_pk)
+        reused = [{"document_id": doc.document_id, "name": ev.component, "kind": "component",
+                   "status": "reused", "pages": doc.pages, "archive_key": doc.archive_key,
+                   "signature_level": doc.signature_level, "reason": None, "source": ev.source,
+                   "added_in_round": None}
+                  for ev, doc in repository.reuse_events(session, dossier_pk=d.id)]
     results = [doc for doc in docs if doc.kind == "result"]
     archived_results = [doc for doc in results if doc.status == "archived"]
     result = archived_results[-1] if archived_results else None
@@ -90,7 +95,7 @@ def show(settings: Settings, code: str) -> dict[str, Any]:
         "resolved_at": iso(d.resolved_at), "returned_at": iso(d.returned_at),
         "on_time": (d.resolved_at <= due) if d.resolved_at and due else None,
         "route": loaded.route.units if loaded.route else None, "holder": loaded.holder(),
-        "components": [_document(doc) for doc in docs if doc.kind != "result"],
+        "components": [_document(doc) for doc in docs if doc.kind != "result"] + reused,
         "result": ({"document_id": result.document_id, "archive_key": result.archive_key,
                     "kind": result.kind} if result else None),
         "results": [_document(doc) for doc in results],

@@ -233,23 +233,30 @@ def note_flow_run(settings: Settings, round_pk: int, flow_run_id: str) -> None:
         session.commit()
 
 
-def close(settings: Settings, round_pk: int, outcome: DossierOutcome) -> None:
+def close(settings: Settings, round_pk: int, outcome: DossierOutcome, *,
+          worker: str | None = None) -> bool:
+    """The run's outcome; False (nothing written) when ``worker`` no longer holds the round."""
     with open_session(settings.db_url) as session:
-        repository.finish_round(session, round_pk=round_pk, state="done",
-                                outcome=outcome.to_json_text())
+        done = repository.finish_round(session, round_pk=round_pk, state="done",
+                                       outcome=outcome.to_json_text(), worker=worker)
         session.commit()
+        return done
 
 
-def fail(settings: Settings, round_pk: int, error: BaseException) -> None:
-    """The run failed: say what failed and what the operator should do."""
+def fail(settings: Settings, round_pk: int, error: BaseException, *,
+         worker: str | None = None) -> bool:
+    """The run failed: say what failed and what the operator should do (unless ``worker`` no
+    longer holds the round: then the run it was handed to decides, and False)."""
     if isinstance(error, MotcuaError):
         text = f"{error.code}: {error.message}" + (f" (hint: {error.hint})" if error.hint else "")
     else:
         text = (f"{type(error).__name__}: {error} (a bug: the files stay in intake; see the run's "
                 "logs in the Prefect UI, fix, then drop the files again or run `motcua digitize`)")
     with open_session(settings.db_url) as session:
-        repository.finish_round(session, round_pk=round_pk, state="failed", error=text)
+        failed = repository.finish_round(session, round_pk=round_pk, state="failed", error=text,
+                                         worker=worker)
         session.commit()
+        return failed
 
 
 def find_round(settings: Settings, code: str, key: str, etag: str,

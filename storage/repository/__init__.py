@@ -12,6 +12,7 @@ this package is the one interface to them.
 
 from motcua.storage.repository.documents import (
     ArchivedFacts,
+    ReuseFacts,
     add_document,
     archived_documents,
     forget_index,
@@ -26,6 +27,7 @@ from motcua.storage.repository.documents import (
     submitted_signatures,
 )
 from motcua.storage.repository.dossiers import get_dossier, register_dossier
+from motcua.storage.repository.reuse import add_reuse_event, held_paper, held_papers, reuse_events
 from motcua.storage.repository.rounds import (
     SeenObject,
     Waiting,
@@ -70,4 +72,5 @@ __all__ = [
     "submitted_signatures", "unrung_rounds", "waiting_files",
     "add_handoff", "change_status", "documents_of", "handoffs", "last_handoffs_to",
     "mark_received", "never_handed", "set_due", "status_changes", "step_events_of",
+    "ReuseFacts", "add_reuse_event", "held_paper", "held_papers", "reuse_events",
 ]

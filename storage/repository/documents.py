@@ -122,6 +122,7 @@ def mark_indexed(
     doc_type: str,
     identifiers: Iterable[tuple[str, str]],
     reuse_subject: str | None,
+    reuse: ReuseFacts | None = None,
 ) -> tuple[Document, int]:
     """Record the document's type and identifiers (``(kind, value)`` pairs, replacing earlier
     ones), and, for an archived document of a known applicant, its reuse entry. Returns the row
@@ -132,7 +133,7 @@ def mark_indexed(
     session.add_all(DocumentIdentifier(document_pk=document_pk, kind=k, value=v) for k, v in pairs)
     row.doc_type = doc_type
     if reuse_subject and row.archive_key:
-        _upsert_reuse_entry(session, row=row, subject_id=reuse_subject)
+        _upsert_reuse_entry(session, row=row, subject_id=reuse_subject, facts=reuse or ReuseFacts())
     row = _touched(session, row)
     row.indexed_at = row.updated_at
     session.add(row)
@@ -201,17 +202,27 @@ def submitted_signatures(session: Session, *, document_pk: int) -> list[Signatur
                              modification_level=r.modification_level) for r in rows]
 
 
-def _upsert_reuse_entry(session: Session, *, row: Document, subject_id: str) -> ReuseEntry:
+@dataclass(frozen=True)
+class ReuseFacts:
+    """What the index step read about a paper (motcua/core/validity.py)."""
+
+    number: str | None = None
+    issuer: str | None = None
+    issued_on: dt.date | None = None
+    valid_to: dt.datetime | None = None  # None: no end
+    valid_to_stated: bool = False
+
+
+def _upsert_reuse_entry(session: Session, *, row: Document, subject_id: str,
+                        facts: ReuseFacts) -> ReuseEntry:
     entry = session.exec(select(ReuseEntry).where(ReuseEntry.document_pk == row.id)).first()
     if entry is None:
-        entry = ReuseEntry(
-            subject_id=subject_id, doc_type=row.doc_type, document_pk=row.id,
-            archive_key=row.archive_key, valid_from=row.signed_at or utcnow(),
-            created_at=utcnow(),
-        )
-    else:
-        entry.subject_id, entry.doc_type, entry.archive_key = (
-            subject_id, row.doc_type, row.archive_key)
+        entry = ReuseEntry(subject_id=subject_id, doc_type=row.doc_type, document_pk=row.id,
+                           archive_key=row.archive_key, valid_from=row.signed_at or utcnow(),
+                           created_at=utcnow())
+    entry.subject_id, entry.doc_type, entry.archive_key = subject_id, row.doc_type, row.archive_key
+    entry.number, entry.issuer, entry.issued_on = facts.number, facts.issuer, facts.issued_on
+    entry.valid_to, entry.valid_to_stated = facts.valid_to, facts.valid_to_stated
     session.add(entry)
     return entry
 

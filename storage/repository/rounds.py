@@ -210,10 +210,15 @@ def set_round_flow_run(session: Session, *, round_pk: int, flow_run_id: str) -> 
 
 
 def finish_round(session: Session, *, round_pk: int, state: str, outcome: str | None = None,
-                 error: str | None = None) -> None:
-    session.exec(update(IntakeRound).where(IntakeRound.id == round_pk).values(
-        state=state, outcome=outcome, error=(error or None) and error[:2000],
-        finished_at=utcnow()))
+                 error: str | None = None, worker: str | None = None) -> bool:
+    """End the round; with ``worker``, only if that worker still holds it (False otherwise: it
+    was handed to another worker, whose run decides)."""
+    stmt = update(IntakeRound).where(IntakeRound.id == round_pk)
+    if worker is not None:
+        stmt = stmt.where(IntakeRound.worker == worker)
+    result = session.exec(stmt.values(state=state, outcome=outcome,
+                                      error=(error or None) and error[:2000], finished_at=utcnow()))
+    return result.rowcount == 1
 
 
 def round_keys(session: Session, *, round_pk: int) -> list[str]:
