@@ -32,8 +32,9 @@ class DocType:
 
 
 @cache
-def taxonomy(path: str | None = None) -> dict[str, DocType]:
-    source = path or "motcua/data/doc_types.json"
+def taxonomy(path: Path | None = None) -> dict[str, DocType]:
+    """The types of ``path`` (the settings' ``doc_types_file``), else of the shipped file."""
+    source = str(path or "motcua/data/doc_types.json")
     try:
         text = Path(path).read_text("utf-8") if path else \
             files("motcua").joinpath("data/doc_types.json").read_text("utf-8")
@@ -51,7 +52,7 @@ def taxonomy(path: str | None = None) -> dict[str, DocType]:
     return found
 
 
-def check_type(code: str | None, path: str | None = None) -> str | None:
+def check_type(code: str | None, path: Path | None = None) -> str | None:
     """``code`` if it is a known type (or None); else :class:`BadArguments` listing them."""
     if code is None:
         return None

@@ -45,8 +45,8 @@ class DossierRef:
     agency_name: str
     received_at: dt.datetime
     applicant_id: str | None
+    work_dir: Path  # this run's own folder: two runs of a round never share files
     intake_round: int = 1  # the round this run processes: > 1 means files added later
-    work_dir: Path | None = None  # this run's own folder: two runs of a round never share files
 
     @property
     def year(self) -> int:

@@ -30,7 +30,7 @@ def index_step(settings: Settings, doc: DocumentRef, text: str, *,
     """Index ``text`` (the archived OCR text); marks the document indexed in the same
     transaction, so a run that stopped after archiving indexes it next time."""
     subject = doc.dossier.applicant_id
-    types = taxonomy(str(settings.doc_types_file) if settings.doc_types_file else None)
+    types = taxonomy(settings.doc_types_file)
     with recorded_step(settings, doc, "index") as step:
         doc_type = doc.doc_type or classify(text, types)
         identifiers = [(i.kind, i.value) for i in extract_identifiers(text)]

@@ -77,7 +77,7 @@ def receive_document(settings: Settings, dossier: DossierRef, obj: intake.Intake
     ``receive`` step event records it."""
     started = utcnow()
     client = make_client(settings, "pipeline")
-    work = dossier.work_dir or run_folder(settings, dossier.code)
+    work = dossier.work_dir
     # The local name comes from the key's hash, never from the key: a name may hold "../" or a
     # newline, and two keys that differ only by NFC/NFD must not land on one file.
     local_name = hashlib.sha256(obj.key.encode("utf-8", "surrogatepass")).hexdigest()[:24]

@@ -138,10 +138,9 @@ def close_round(settings: Settings, opened: OpenedRound, outcome: DossierOutcome
 
 def _remove_run_folder(opened: OpenedRound) -> None:
     folder = opened.dossier.work_dir
-    if folder is not None:
-        shutil.rmtree(folder, ignore_errors=True)
-        with contextlib.suppress(OSError):
-            folder.parent.rmdir()  # the dossier's folder, once no run uses it
+    shutil.rmtree(folder, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        folder.parent.rmdir()  # the dossier's folder, once no run uses it
 
 
 def _hand_on(settings: Settings, code: str) -> None:

@@ -10,7 +10,7 @@ import datetime as dt
 import json
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from motcua.agencies import agency_on
 from motcua.errors import BadArguments, ConfigurationError, TransitionRefused, UnknownDossier
@@ -48,7 +48,7 @@ def _dossier(settings: Settings, code: str, *, procedure: str | None = LAND,
 def _rows(settings: Settings, model, code: str):
     with Session(make_engine(settings.db_url)) as session:
         pk = repository.get_dossier(session, code=code).id
-        return list(session.exec(__import__("sqlmodel").select(model).where(model.dossier_id == pk)))
+        return list(session.exec(select(model).where(model.dossier_id == pk)))
 
 
 def _nothing_recorded(settings: Settings, code: str, call) -> TransitionRefused:

@@ -65,7 +65,7 @@ def show(settings: Settings, code: str) -> dict[str, Any]:
     migrate(settings.db_url)
     now = utcnow()
     with open_session(settings.db_url) as session:
-        loaded = routing._load(session, settings, code)
+        loaded = routing.load(session, settings, code)
         d = loaded.dossier
         docs = repository.documents_of(session, dossier_pk=d.id)
         by_pk = {doc.id: doc.document_id for doc in docs}
@@ -83,8 +83,7 @@ def show(settings: Settings, code: str) -> dict[str, Any]:
     results = [doc for doc in docs if doc.kind == "result"]
     archived_results = [doc for doc in results if doc.status == "archived"]
     result = archived_results[-1] if archived_results else None
-    due = d.due_at or (loaded.units.add_working_days(d.received_at, loaded.route.total_days)
-                       if loaded.route is not None else None)
+    due = loaded.due_at()
     return {
         "code": d.code, "status": d.status, "status_label": routing.LABELS.get(d.status, d.status),
         "agency": {"code": d.agency_code, "name": d.agency_name},

@@ -27,13 +27,9 @@ from motcua.times import VN_TZ, utcnow
 SOURCES = ("local", "national")
 
 
-def _types(settings: Settings):
-    return taxonomy(str(settings.doc_types_file) if settings.doc_types_file else None)
-
-
 def _judged(settings: Settings, rows) -> list[dict[str, Any]]:
     """Each held paper as JSON, with ``reusable`` and, when it is not, ``why_not``."""
-    types, now, newest_single = _types(settings), utcnow(), set()
+    types, now, newest_single = taxonomy(settings.doc_types_file), utcnow(), set()
     out = []
     for entry, doc, dossier in rows:  # newest issue first
         why_not = None
@@ -62,7 +58,7 @@ def find(settings: Settings, subject: str, doc_type: str | None = None) -> list[
     subject = clean(subject).strip()
     if not subject:
         raise BadArguments("the subject is empty", hint="--subject CCCD_OR_TAX_CODE")
-    doc_type = check_type(doc_type, str(settings.doc_types_file) if settings.doc_types_file else None)
+    doc_type = check_type(doc_type, settings.doc_types_file)
     migrate(settings.db_url)
     with open_session(settings.db_url) as session:
         rows = repository.held_papers(session, subject_id=subject, doc_type=None)

@@ -40,7 +40,9 @@ SYSTEM = "motcua"  # who hands a digitized dossier on for the desk
 
 
 @dataclass
-class _Loaded:
+class Loaded:
+    """A dossier with its handoffs, its agency's units and its route (None: no route)."""
+
     dossier: Dossier
     handoffs: list[Handoff]
     units: AgencyUnits
@@ -55,6 +57,12 @@ class _Loaded:
         if self.last is None:
             return self.units.desk(self.dossier.received_at).code
         return self.last.to_unit if self.last.received_at is not None else None
+
+    def due_at(self) -> dt.datetime | None:
+        """The dossier's due time: as registered, else its route's time from its receipt."""
+        if self.dossier.due_at is not None or self.route is None:
+            return self.dossier.due_at
+        return self.units.add_working_days(self.dossier.received_at, self.route.total_days)
 
     def where(self) -> str:
         if self.last is not None and self.last.received_at is None:
@@ -92,40 +100,40 @@ def procedures(settings: Settings) -> list[dict]:
             for r in units_of(settings).routes_on(utcnow())]
 
 
-def _load(session, settings: Settings, code: str) -> _Loaded:
+def load(session, settings: Settings, code: str) -> Loaded:
     dossier = repository.get_dossier(session, code=code)
     if dossier is None:
         raise UnknownDossier(f"no dossier {code!r}", hint="check the code (motcua dossier show CODE)")
     units = units_of(settings)
-    return _Loaded(dossier, repository.handoffs(session, dossier_pk=dossier.id), units,
+    return Loaded(dossier, repository.handoffs(session, dossier_pk=dossier.id), units,
                    units.route(dossier.procedure_code, dossier.received_at))
 
 
-def _refuse(loaded: _Loaded, what: str, why: str) -> TransitionRefused:
+def _refuse(loaded: Loaded, what: str, why: str) -> TransitionRefused:
     return TransitionRefused(f"{loaded.dossier.code}: cannot {what}: {why}",
                              hint=f"its status is {loaded.dossier.status} and {loaded.where()}")
 
 
-def _held_by(loaded: _Loaded, unit: str, what: str, allowed: Sequence[str]) -> None:
+def _held_by(loaded: Loaded, unit: str, what: str, allowed: Sequence[str]) -> None:
     if loaded.dossier.status not in allowed:
         raise _refuse(loaded, what, f"not while it is {loaded.dossier.status}")
     if loaded.holder() != unit:
         raise _refuse(loaded, what, f"{unit} does not hold it")
 
 
-def _write(session, loaded: _Loaded, what: str, ok: bool) -> None:
+def _write(session, loaded: Loaded, what: str, ok: bool) -> None:
     if not ok:
         session.rollback()
         raise _refuse(loaded, what, "someone else acted on it at the same moment")
     session.commit()
 
 
-def _fresh(session, loaded: _Loaded) -> Dossier:
+def _fresh(session, loaded: Loaded) -> Dossier:
     session.refresh(loaded.dossier)
     return loaded.dossier
 
 
-def _next_step(loaded: _Loaded, to: str) -> int | None:
+def _next_step(loaded: Loaded, to: str) -> int | None:
     """The route step the receiving unit takes: its next place on the route after the current
     step, else its last place before (the dossier goes back for rework); None off the route."""
     if loaded.route is None:
@@ -137,7 +145,7 @@ def _next_step(loaded: _Loaded, to: str) -> int | None:
     return after[0] if after else (before[-1] if before else None)
 
 
-def _hand(session, loaded: _Loaded, *, to: str, mode: str, by: str, at: dt.datetime,
+def _hand(session, loaded: Loaded, *, to: str, mode: str, by: str, at: dt.datetime,
           note: str | None = None, received_by: str | None = None) -> Handoff:
     step = _next_step(loaded, to)
     due = (loaded.units.add_working_days(at, loaded.route.steps[step].days)
@@ -155,13 +163,12 @@ def start_route(settings: Settings, code: str) -> Handoff | None:
     on, or its procedure has no route (then the desk routes it by hand)."""
     migrate(settings.db_url)
     with open_session(settings.db_url) as session:
-        loaded = _load(session, settings, code)
+        loaded = load(session, settings, code)
         if loaded.handoffs or loaded.dossier.status != "received" or loaded.route is None:
             return None
         now = utcnow()
         if loaded.dossier.due_at is None:
-            repository.set_due(session, dossier_pk=loaded.dossier.id, due_at=loaded.units.add_working_days(
-                loaded.dossier.received_at, loaded.route.total_days))
+            repository.set_due(session, dossier_pk=loaded.dossier.id, due_at=loaded.due_at())
         try:
             handoff = _hand(session, loaded, to=loaded.route.units[1], mode="electronic", by=SYSTEM,
                             at=now, note="hồ sơ đã số hóa")
@@ -182,7 +189,7 @@ def receive(settings: Settings, code: str, *, unit: str, officer: str) -> Handof
     unit_in_force(settings, unit)
     officer = _officer(officer)
     with open_session(settings.db_url) as session:
-        loaded = _load(session, settings, code)
+        loaded = load(session, settings, code)
         last = loaded.last
         if loaded.dossier.status not in ON_THE_WAY:
             raise _refuse(loaded, "receive it", f"it is {loaded.dossier.status}")
@@ -208,15 +215,16 @@ def send(settings: Settings, code: str, *, unit: str, officer: str, to: str, pap
     if to == unit:
         raise BadArguments(f"{unit} cannot send a dossier to itself", hint="--to another unit")
     with open_session(settings.db_url) as session:
-        loaded = _load(session, settings, code)
+        loaded = load(session, settings, code)
         _held_by(loaded, unit, f"send it to {to}", ON_THE_WAY)
         now = utcnow()
         try:
             handoff = _hand(session, loaded, to=to, mode="paper" if paper else "electronic", by=officer,
                             at=now, note=clean(note).strip() if note else None,
                             received_by=clean(received_by).strip() if received_by else None)
-        except IntegrityError:
-            _write(session, loaded, f"send it to {to}", False)
+        except IntegrityError:  # another officer sent it a moment ago
+            session.rollback()
+            raise _refuse(loaded, f"send it to {to}", "someone else acted on it at the same moment") from None
         status, moved = loaded.dossier.status, True
         desk = loaded.units.desk(now).code
         if status == "received":
@@ -245,7 +253,7 @@ def change(settings: Settings, code: str, *, unit: str, officer: str, to_status:
     if to_status in ("supplement_requested", "refused") and not reason:
         raise BadArguments(f"{to_status} needs a reason", hint="pass --reason TEXT")
     with open_session(settings.db_url) as session:
-        loaded = _load(session, settings, code)
+        loaded = load(session, settings, code)
         _held_by(loaded, unit, f"make it {to_status}", allowed)
         _write(session, loaded, f"make it {to_status}", repository.change_status(
             session, dossier_pk=loaded.dossier.id, from_status=loaded.dossier.status,
@@ -258,7 +266,7 @@ def check_resolvable(settings: Settings, code: str, *, unit: str, officer: str) 
     unit_in_force(settings, unit)
     _officer(officer)
     with open_session(settings.db_url) as session:
-        _held_by(_load(session, settings, code), unit, "resolve it", ("received", "processing"))
+        _held_by(load(session, settings, code), unit, "resolve it", ("received", "processing"))
 
 
 def mark_resolved(settings: Settings, code: str, *, unit: str, officer: str,
@@ -266,7 +274,7 @@ def mark_resolved(settings: Settings, code: str, *, unit: str, officer: str,
     """The result documents (ids) are archived: the dossier is ``resolved`` now."""
     officer = _officer(officer)
     with open_session(settings.db_url) as session:
-        loaded = _load(session, settings, code)
+        loaded = load(session, settings, code)
         _held_by(loaded, unit, "resolve it", ("received", "processing"))
         now = utcnow()
         _write(session, loaded, "resolve it", repository.change_status(
@@ -282,7 +290,7 @@ def return_result(settings: Settings, code: str, *, unit: str, officer: str) -> 
         raise BadArguments(f"{unit} is not the one-stop desk", hint="only the desk returns results")
     officer = _officer(officer)
     with open_session(settings.db_url) as session:
-        loaded = _load(session, settings, code)
+        loaded = load(session, settings, code)
         _held_by(loaded, unit, "return it", ("resolved",))
         now = utcnow()
         _write(session, loaded, "return it", repository.change_status(
