@@ -27,6 +27,14 @@ SQLModel.metadata.naming_convention = {
 }
 metadata: MetaData = SQLModel.metadata
 
+# Full-text search objects that only one backend has (migration 0009), not in this metadata.
+_BACKEND_ONLY = ("documentsearch", "ix_documenttext_words_tsv", "ix_documenttext_folded_tsv")
+
+
+def in_models(name: str | None, type_: str, parent_names: dict) -> bool:
+    """For Alembic's comparison (``include_name``): False for the backend's own search objects."""
+    return not (name or "").startswith(_BACKEND_ONLY)
+
 
 class UTCDateTime(TypeDecorator):
     """Aware datetimes in, aware UTC datetimes out, on every backend."""
@@ -164,6 +172,19 @@ class DocumentIdentifier(SQLModel, table=True):
     document_pk: int = Field(foreign_key="document.id", index=True)
     kind: str = Field(max_length=32, index=True)  # cccd | dossier_code | document_number | ...
     value: str = Field(max_length=128, index=True)
+
+
+class DocumentText(SQLModel, table=True):
+    """An archived document's text, and its two search copies (motcua/core/searchtext.py): the
+    words, and the words folded (no tone marks). SQLite indexes them in the FTS5 table
+    ``documentsearch`` (rowid = document_pk), PostgreSQL with GIN indexes on their tsvectors;
+    both made by migration 0009 for their own backend only."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_pk: int = Field(foreign_key="document.id", unique=True)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    words: str = Field(sa_column=Column(Text, nullable=False))
+    folded: str = Field(sa_column=Column(Text, nullable=False))
 
 
 class ReuseEntry(SQLModel, table=True):

@@ -53,6 +53,18 @@ def test_a_held_paper_is_found_and_reused_in_the_next_dossier(service, tmp_path)
     assert [p["document_id"] for p in only] == [permit["document_id"]]
     motcua(service, "reuse", "find", "--subject", SUBJECT, "--type", "khong_co", code=2)
 
+    # the auditor's search finds the archived (OCR'd) text, exact and folded, identifiers included
+    exact = motcua(service, "search", "quyền sử dụng đất", "--subject", SUBJECT)
+    assert gcn["document_id"] in {r["document_id"] for r in exact["results"]}
+    assert exact["total"] == len(exact["results"]) and "«" in exact["results"][0]["snippet"]
+    assert motcua(service, "search", "quyen su dung dat", "--subject", SUBJECT)["total"] == 0
+    folded = motcua(service, "search", "quyen su dung dat", "--fold", "--subject", SUBJECT)
+    assert {r["document_id"] for r in folded["results"]} == {r["document_id"] for r in exact["results"]}
+    by_id = motcua(service, "search", SUBJECT, "--type", "giay_chung_nhan_qsdd")
+    assert [r["document_id"] for r in by_id["results"]] == [gcn["document_id"]]
+    permit_hit = motcua(service, "search", "15/GP-STNMT")
+    assert permit["document_id"] in {r["document_id"] for r in permit_hit["results"]}
+
     used = motcua(service, "reuse", "use", "--dossier", second, "--document", gcn["document_id"],
                   "--component", "Giấy chứng nhận quyền sử dụng đất", "--as", "Bàn Một Cửa")
     assert used["from_dossier"] == first and used["source"] == "local"

@@ -1,6 +1,6 @@
 """The `motcua` command line: the face where settings are built and errors become exit codes.
 
-One module per command group (``stack``, ``digitize``, ``route``, ``reuse``, ``audit``, ``bench``) registers its
+One module per command group (``stack``, ``digitize``, ``route``, ``reuse``, ``search``, ``audit``, ``bench``) registers its
 commands on :data:`motcua.cli.base.app`; :func:`main` is the console script. It runs the app
 without click's standalone mode so that argument errors are printed here, whole (never a framed
 box cut to the terminal's width), and exit 2 like every other invalid argument.
@@ -20,7 +20,7 @@ from motcua.errors import ExitCode
 
 # Importing a command module registers its commands; this order is the order of `motcua --help`.
 # isort: off
-from motcua.cli import stack, digitize, route, reuse, audit, bench, service  # noqa: E402, F401
+from motcua.cli import stack, digitize, route, reuse, search, audit, bench, service  # noqa: E402, F401
 # isort: on
 
 __all__ = ["app", "main"]
