@@ -96,7 +96,7 @@ class TransitionRefused(DossierError):
 
 class ReuseRefused(DossierError):
     """A held paper that cannot be reused for this dossier (unknown, another applicant's,
-    expired or superseded): nothing was recorded."""
+    expired or superseded; ``reuse_recorded``: already recorded): nothing was recorded."""
 
     code = "reuse_refused"
     exit_code = ExitCode.BAD_INPUT

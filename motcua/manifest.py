@@ -73,6 +73,16 @@ class DocumentEntry(_Strict):
         lambda cls, v: unicodedata.normalize("NFC", v) if v else v))
 
 
+class ReusedPaper(_Strict):
+    """A paper the archive already holds, taken for this dossier instead of asking for it
+    (``motcua reuse use`` at intake; docs/reuse.md)."""
+
+    document_id: str
+    component: str | None = Field(default=None, description="the component it stands for")
+    source: Literal["local", "national"] = "local"
+    _clean = field_validator("document_id", "component")(classmethod(lambda cls, v: _nfc(v)))
+
+
 class DossierManifest(_Strict):
     code: str
     applicant: Applicant = Applicant()
@@ -81,6 +91,7 @@ class DossierManifest(_Strict):
     received_at: dt.datetime | None = None
     due_at: dt.datetime | None = None
     documents: list[DocumentEntry] = []
+    reused: list[ReusedPaper] = []
 
     @field_validator("code")
     @classmethod

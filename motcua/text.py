@@ -27,8 +27,14 @@ _LOOKALIKES = str.maketrans(
 )
 
 
+# Tesseract reads one "Đ" as "Đ" and an eth ("QĐÐ-STNMT"); Vietnamese never doubles it.
+_DOUBLED = (("\u0110\u00d0", "\u0110"), ("\u0111\u00f0", "\u0111"))
+
+
 def clean(text: str) -> str:
     """NFC-normalise ``text`` and map OCR look-alikes back to what the page says."""
+    for doubled, single in _DOUBLED:
+        text = text.replace(doubled, single)
     return unicodedata.normalize("NFC", text.translate(_LOOKALIKES))
 
 

@@ -14,8 +14,10 @@ from sqlalchemy.exc import IntegrityError
 
 from motcua.agencies import agency_on
 from motcua.core.decode import sha256_file
-from motcua.errors import DossierError
+from motcua.doc_types import OTHER, taxonomy
+from motcua.errors import DossierError, ReuseRefused
 from motcua.manifest import DocumentEntry
+from motcua.services import reuse
 from motcua.settings import Settings
 from motcua.storage import intake, repository
 from motcua.storage.db import migrate, open_session
@@ -59,9 +61,26 @@ def register_dossier(settings: Settings, code: str, keys: list[str], intake_roun
                          applicant_id=row.applicant_id, intake_round=intake_round,
                          work_dir=run_folder(settings, code))
     get_run_logger().info("dossier %s: %d file(s) in intake, agency %s", code, len(objects), ref.agency_code)
+    _record_declared_reuse(settings, manifest)
     entries = {e.file: e for e in manifest.documents}  # NFC names (DocumentEntry cleans them)
     problem = read.problem if f"{code}/{intake.MANIFEST}" in wanted else None
     return Registration(ref, objects, entries, problem)
+
+
+def _record_declared_reuse(settings: Settings, manifest) -> None:
+    """The papers ``dossier.json`` says were reused: recorded as ``motcua reuse use`` would. One
+    that cannot be reused (expired, another applicant's, unknown) is a WARNING with the reason;
+    the dossier goes on, and the desk asks the applicant for that paper."""
+    logger = get_run_logger()
+    for paper in manifest.reused:
+        try:
+            reuse.use(settings, manifest.code, paper.document_id, component=paper.component,
+                      source=paper.source, officer="dossier.json")
+            logger.info("dossier %s reuses %s", manifest.code, paper.document_id)
+        except ReuseRefused as exc:
+            if exc.code != "reuse_recorded":  # a later round reads the same dossier.json again
+                logger.warning("dossier %s: declared reuse of %s refused: %s", manifest.code,
+                               paper.document_id, exc)
 
 
 def run_folder(settings: Settings, code: str) -> Path:
@@ -84,8 +103,9 @@ def receive_document(settings: Settings, dossier: DossierRef, obj: intake.Intake
     local = intake.download(client, settings.intake_bucket, obj.key, work / "intake" / local_name)
     digest = sha256_file(local)
     name = escape_name(entry.name if entry and entry.name else obj.name)
+    declared = _declared_type(settings, entry, name)
     with open_session(settings.db_url) as session:
-        row = _find_or_add(session, dossier, digest, name, local.stat().st_size, entry)
+        row = _find_or_add(session, dossier, digest, name, local.stat().st_size, entry, declared)
         attempt, flow_id, task_id = run_ids()
         event = repository.start_step(
             session, dossier_pk=dossier.pk, document_pk=row.id, step="receive", attempt=attempt,
@@ -96,14 +116,26 @@ def receive_document(settings: Settings, dossier: DossierRef, obj: intake.Intake
     ref = DocumentRef(
         pk=row.id, document_id=row.document_id, dossier=dossier, source_key=obj.key,
         source_name=name, local_path=local, sha256=digest, kind=row.kind,
-        doc_type=entry.type if entry and entry.type else None,
+        doc_type=declared,
         title=entry.title if entry else None, work_dir=work / row.document_id,
     )
     return ref, row
 
 
+def _declared_type(settings: Settings, entry: DocumentEntry | None, name: str) -> str | None:
+    """The type ``dossier.json`` declares, if it is one of the taxonomy's (else it is classified
+    from the text, with a WARNING)."""
+    if entry is None or not entry.type:
+        return None
+    if entry.type not in taxonomy(settings.doc_types_file):
+        get_run_logger().warning("%s: type %r is not in the document types; classified from its "
+                                 "text instead", name, entry.type)
+        return None
+    return entry.type
+
+
 def _find_or_add(session, dossier: DossierRef, digest: str, name: str, size: int,
-                 entry: DocumentEntry | None) -> Document:
+                 entry: DocumentEntry | None, declared: str | None) -> Document:
     row = repository.get_document(session, dossier_pk=dossier.pk, source_sha256=digest)
     if row is not None:
         return row
@@ -114,7 +146,7 @@ def _find_or_add(session, dossier: DossierRef, digest: str, name: str, size: int
         row = repository.add_document(
             session, dossier_pk=dossier.pk, document_id=document_id, source_name=name,
             source_sha256=digest, source_bytes=size, kind=entry.kind if entry else "component",
-            doc_type=entry.type if entry and entry.type else "khac",
+            doc_type=declared or OTHER,
             title=entry.title if entry else None, intake_round=dossier.intake_round,
         )
         session.commit()

@@ -84,3 +84,15 @@ def test_a_held_paper_is_found_and_reused_in_the_next_dossier(service, tmp_path)
         refused = motcua(service, "reuse", "use", *args, code=exit_code)
         assert refused["error"]["message"]
     assert len(_rows(service, ReuseEvent)) == before == 1
+
+    # declared at intake in dossier.json: the valid paper is recorded, the expired one refused
+    declared = _code(404)
+    _drop(service, declared, {"don.png": _page(tmp_path / "d", "Đặng Thị Tái Sử Dụng")},
+          {"applicant": {"id": SUBJECT},
+           "reused": [{"document_id": gcn["document_id"], "component": "GCN"},
+                      {"document_id": permit["document_id"]}]})
+    assert _wait_done(service, [declared]) == {declared: ["done"]}
+    view = motcua(service, "dossier", "show", declared)
+    assert [(c["document_id"], c["name"]) for c in view["components"] if c["status"] == "reused"] == [
+        (gcn["document_id"], "GCN")]
+    assert len(_rows(service, ReuseEvent)) == 2

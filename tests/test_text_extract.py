@@ -47,6 +47,21 @@ def test_identifiers_survive_ocr_lookalikes_and_bad_dates():
     assert {i.value for i in found if i.kind == "date"} == {"2022-03-01"}  # 31/2 is no date
 
 
+def test_a_cccd_that_ends_a_sentence_is_found_and_a_digit_group_is_not():
+    found = extract_identifiers("ông/bà Trần Thị Bích, số CCCD\n031860913909.\nSố tiền 0123.456789012.345")
+    assert [i.value for i in found if i.kind == "cccd"] == ["031860913909"]
+
+
+def test_ocr_noise_around_identifiers_seen_on_rendered_scans():
+    """Misreadings seen in benchmarks/classify.py: a doubled Đ, speckle around a dossier code,
+    "năm" with the wrong tone."""
+    found = {(i.kind, i.value) for i in extract_identifiers(
+        "Số: 600/QĐÐ-STNMT\nhồ sơ.000.00.20.H51-200625-7105- của\nngày 23 tháng 3 nắm 2022")}
+    assert found == {("document_number", "600/QĐ-STNMT"), ("dossier_code", "000.00.20.H51-200625-7105"),
+                     ("date", "2022-03-23")}
+    assert not extract_identifiers("1.000.00.20.H51-200625-7105-1")  # part of something longer
+
+
 def test_classify_by_title_and_default():
     types = taxonomy()
     assert classify("CỘNG HÒA...\nQUYẾT ĐỊNH\nVề việc ...", types) == "quyet_dinh"

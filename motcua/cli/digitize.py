@@ -76,6 +76,7 @@ def digitize(
     Exits 2 if a document was quarantined (its reason is printed) or the arguments are invalid,
     1 if one waits for signing.
     """
+    from motcua.doc_types import check_type
     from motcua.errors import BadArguments
     from motcua.flows.launch import digitize_files, submit_and_follow
     from motcua.infra.state import prefect_ui_url
@@ -87,6 +88,7 @@ def digitize(
         except ValueError as exc:
             raise BadArguments(str(exc), hint="pass --dossier CODE") from None
         s = settings()
+        check_type(doc_type, s.doc_types_file)
         ensure_stack(s)
         if s.service:  # the path every dossier takes: intake, the watcher, a worker
             outcome = submit_and_follow(s, code, files, applicant=applicant, procedure=procedure,

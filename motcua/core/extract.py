@@ -27,18 +27,21 @@ class Identifier:
     value: str
 
 
-# 12 digits, not part of a longer run of digits (or of a digit group such as 0123.456.789).
-_CCCD = re.compile(r"(?<![\d.])\d{12}(?![\d.])")
+# 12 digits, not part of a longer run of digits or of a digit group such as 0123.456.789; a
+# full stop that ends the sentence ("… số CCCD 094300001111.") is no digit group.
+_CCCD = re.compile(r"(?<!\d)(?<!\d\.)\d{12}(?!\d|\.\d)")
 # Tax code: 10 digits, optionally "-" and 3 digits for a branch.
 _TAX_CODE = re.compile(r"(?:MST|[Mm]ã số thuế)\s*:?\s*(\d{10}(?:-\d{3})?)(?!\d)")
 # National dossier code: 000.00.20.H53-220601-0001 (agency code, YYMMDD, sequence).
-_DOSSIER_CODE = re.compile(r"(?<![\w.])(\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}-\d{6}-\d{4})(?![\w-])")
+# A stray "." before it or "-" after it is OCR speckle, not a longer code.
+_DOSSIER_CODE = re.compile(r"(?<!\w)(?<!\d\.)(\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}-\d{6}-\d{4})(?!\w|-\w)")
 # Document numbers: "Số: 20/KH-STNMT", "số 107/2021/NĐ-CP", "Số 09/ĐK".
 _UPPER = "A-ZĐÂĂÊÔƠƯ"
 _DOC_NUMBER = re.compile(
     rf"[Ss]ố\s*:?\s*(\d{{1,6}}[a-z]?(?:/\d{{4}})?/[{_UPPER}][{_UPPER}0-9]*(?:-[{_UPPER}0-9]+)*)"
 )
-_DATE_WORDS = re.compile(r"ngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})", re.IGNORECASE)
+# "năm" read with the wrong tone ("nắm", "nằm") is still the year.
+_DATE_WORDS = re.compile(r"ngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})\s+n[ăắằẳẵặ]m\s+(\d{4})", re.IGNORECASE)
 _DATE_SLASHES = re.compile(r"ngày\s+(\d{1,2})/(\d{1,2})/(\d{4})(?!\d)", re.IGNORECASE)
 
 

@@ -106,7 +106,7 @@ def use(settings: Settings, dossier_code: str, document_id: str, *, component: s
         except IntegrityError:
             session.rollback()
             raise ReuseRefused(f"dossier {dossier_code} already reuses {document_id} for {name!r}",
-                               hint="nothing to do") from None
+                               hint="nothing to do", code="reuse_recorded") from None
         return {"dossier": dossier.code, "document_id": doc.document_id, "component": event.component,
                 "source": event.source, "from_dossier": origin.code, "archive_key": doc.archive_key,
                 "at": event.at.astimezone(VN_TZ).isoformat(timespec="seconds")}
