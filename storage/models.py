@@ -28,7 +28,8 @@ SQLModel.metadata.naming_convention = {
 metadata: MetaData = SQLModel.metadata
 
 # Full-text search objects that only one backend has (migration 0009), not in this metadata.
-_BACKEND_ONLY = ("documentsearch", "ix_documenttext_words_tsv", "ix_documenttext_folded_tsv")
+_BACKEND_ONLY = ("documentsearch", "ix_documenttext_words_tsv", "ix_documenttext_folded_tsv",
+                 "words_tsv", "folded_tsv")
 
 
 def in_models(name: str | None, type_: str, parent_names: dict) -> bool:
@@ -177,7 +178,7 @@ class DocumentIdentifier(SQLModel, table=True):
 class DocumentText(SQLModel, table=True):
     """An archived document's text, and its two search copies (motcua/core/searchtext.py): the
     words, and the words folded (no tone marks). SQLite indexes them in the FTS5 table
-    ``documentsearch`` (rowid = document_pk), PostgreSQL with GIN indexes on their tsvectors;
+    ``documentsearch`` (rowid = document_pk), PostgreSQL with GIN indexes on stored tsvectors;
     both made by migration 0009 for their own backend only."""
 
     id: int | None = Field(default=None, primary_key=True)

@@ -115,9 +115,22 @@ def test_search_on_sqlite(tmp_path):
     result = search(settings, '"sử dụng đất"')
     assert result["results"][0]["snippet"].count("«") >= 1
     assert result["results"][0]["type"] == "giay_chung_nhan_qsdd"
-    assert search(settings, "tàu ngầm") == {"total": 0, "results": []}
+    assert search(settings, "tàu ngầm") == {"total": 0, "ranked": 0, "results": []}
     with pytest.raises(BadArguments):
         search(settings, " , ")
+
+
+def test_beyond_the_ranking_cap_the_newest_matches_are_ranked_and_all_counted(tmp_path, monkeypatch):
+    import importlib
+
+    backend = importlib.import_module("motcua.storage.repository.search")
+
+    settings = Settings(data_dir=tmp_path)
+    ids = _seed(settings, "2222")
+    monkeypatch.setattr(backend, "RANK_AT_MOST", 1)
+    found = search(settings, "đất")
+    assert (found["total"], found["ranked"]) == (2, 1)
+    assert [r["document_id"] for r in found["results"]] == [ids["form"]]  # the newer of the two
 
 
 def test_search_on_postgres_finds_the_same(tmp_path, postgres_url):

@@ -28,7 +28,8 @@ def _day_start(day: dt.date) -> dt.datetime:
 def search(settings: Settings, query: str, *, fold: bool = False, subject: str | None = None,
            doc_type: str | None = None, agency: str | None = None, date_from: dt.date | None = None,
            date_to: dt.date | None = None, limit: int = 20, offset: int = 0) -> dict[str, Any]:
-    """``{total, results: [{dossier, document_id, type, archive_key, snippet, score}]}``;
+    """``{total, ranked, results: [{dossier, document_id, type, archive_key, snippet, score}]}``
+    (``ranked``: how many of the ``total`` were ranked, see ``repository.RANK_AT_MOST``);
     ``date_from``/``date_to``: the dossiers' received dates in Vietnam, inclusive."""
     parsed = parse_query(query, folded=fold)
     if parsed.empty:
@@ -44,10 +45,10 @@ def search(settings: Settings, query: str, *, fold: bool = False, subject: str |
         received_before=_day_start(date_to + dt.timedelta(days=1)) if date_to else None)
     migrate(settings.db_url)
     with open_session(settings.db_url) as session:
-        total, hits = repository.search(session, phrases=parsed.phrases, folded=parsed.folded,
-                                        filters=filters, limit=limit, offset=offset)
+        found = repository.search(session, phrases=parsed.phrases, folded=parsed.folded,
+                                  filters=filters, limit=limit, offset=offset)
         results = [{"dossier": h.dossier.code, "document_id": h.document.document_id,
                     "type": h.document.doc_type, "kind": h.document.kind,
                     "archive_key": h.document.archive_key, "snippet": snippet(h.body, parsed),
-                    "score": round(h.score, 4)} for h in hits]
-    return {"total": total, "results": results}
+                    "score": round(h.score, 4)} for h in found.hits]
+    return {"total": found.total, "ranked": found.ranked, "results": results}

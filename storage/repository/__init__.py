@@ -60,7 +60,7 @@ from motcua.storage.repository.routing import (
     status_changes,
     step_events_of,
 )
-from motcua.storage.repository.search import Filters, Hit, search, store_text
+from motcua.storage.repository.search import RANK_AT_MOST, Filters, Found, Hit, search, store_text
 from motcua.storage.repository.steps import finish_step, start_step, steps_of
 
 __all__ = [
@@ -74,5 +74,5 @@ __all__ = [
     "add_handoff", "change_status", "documents_of", "handoffs", "last_handoffs_to",
     "mark_received", "never_handed", "set_due", "status_changes", "step_events_of",
     "ReuseFacts", "add_reuse_event", "held_paper", "held_papers", "reuse_events",
-    "Filters", "Hit", "search", "store_text",
+    "RANK_AT_MOST", "Filters", "Found", "Hit", "search", "store_text",
 ]

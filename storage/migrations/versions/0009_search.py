@@ -20,6 +20,8 @@ depends_on = None
 FTS5 = ("CREATE VIRTUAL TABLE documentsearch USING fts5("
         "words, folded, tokenize = 'unicode61 remove_diacritics 0')")
 PG_INDEXES = {"ix_documenttext_words_tsv": "words", "ix_documenttext_folded_tsv": "folded"}
+# On PostgreSQL the tsvectors are stored (generated) columns: ranking reads them instead of
+# parsing every matching text again.
 
 
 def upgrade() -> None:
@@ -38,7 +40,9 @@ def upgrade() -> None:
         op.execute(FTS5)
     elif dialect == "postgresql":
         for name, column in PG_INDEXES.items():
-            op.execute(f"CREATE INDEX {name} ON documenttext USING gin (to_tsvector('simple', {column}))")
+            op.execute(f"ALTER TABLE documenttext ADD COLUMN {column}_tsv tsvector "
+                       f"GENERATED ALWAYS AS (to_tsvector('simple', {column})) STORED")
+            op.execute(f"CREATE INDEX {name} ON documenttext USING gin ({column}_tsv)")
 
 
 def downgrade() -> None:
@@ -46,6 +50,7 @@ def downgrade() -> None:
     if dialect == "sqlite":
         op.execute("DROP TABLE documentsearch")
     elif dialect == "postgresql":
-        for name in PG_INDEXES:
+        for name, column in PG_INDEXES.items():
             op.execute(f"DROP INDEX {name}")
+            op.execute(f"ALTER TABLE documenttext DROP COLUMN {column}_tsv")
     op.drop_table('documenttext')
