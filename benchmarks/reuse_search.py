@@ -40,7 +40,8 @@ from motcua.services.search import search
 from motcua.settings import Settings
 from motcua.storage import repository
 from motcua.storage.db import make_engine, migrate
-from motcua.storage.models import Document, Dossier, ReuseEntry
+from motcua.storage.models import Document, DocumentText, Dossier, ReuseEntry
+from motcua.storage.repository.search import PG_INDEXES
 from motcua.times import VN_TZ
 
 FAMILY = ("Nguyễn", "Trần", "Lê", "Phạm", "Huỳnh", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Thạch", "Lâm")
@@ -63,6 +64,11 @@ def build(settings: Settings, documents: int, *, seed: int = 15, say=print) -> d
     sentences = [s for p in plan_paragraphs() for s in p.split(". ") if len(s) > 40]
     people = _people(documents // PER_DOSSIER, rnd)
     engine = make_engine(settings.db_url)
+    sqlite = engine.dialect.name == "sqlite"
+    if not sqlite:  # GIN indexes are built once, after the load, and timed on their own
+        with engine.begin() as c:
+            for name in PG_INDEXES:
+                c.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
     started = time.perf_counter()
     batch = 2000  # dossiers per transaction
     for first in range(0, len(people), batch):
@@ -103,19 +109,29 @@ def build(settings: Settings, documents: int, *, seed: int = 15, say=print) -> d
                 "number": r["_number"], "issued_on": r["_day"], "valid_to_stated": False,
                 "valid_to": (dt.datetime.combine(r["_day"], dt.time(23, 59), VN_TZ) + dt.timedelta(days=3650))
                 if r["doc_type"] != "giay_chung_nhan_qsdd" else None} for r in docs])
-            for r in docs:
-                repository.store_text(session, document_pk=doc_pks[r["document_id"]], body=r["_body"],
-                                      words=" ".join(words(r["_body"])),
-                                      folded=" ".join(folded_words(r["_body"])))
+            if sqlite:  # the index step's own call: the text row and its FTS5 row
+                for r in docs:
+                    repository.store_text(session, document_pk=doc_pks[r["document_id"]], body=r["_body"],
+                                          words=" ".join(words(r["_body"])),
+                                          folded=" ".join(folded_words(r["_body"])))
+            else:  # a bulk load: row by row took 4 ms a document on PostgreSQL
+                session.execute(insert(DocumentText), [{
+                    "document_pk": doc_pks[r["document_id"]], "body": r["_body"],
+                    "words": " ".join(words(r["_body"])), "folded": " ".join(folded_words(r["_body"]))}
+                    for r in docs])
             session.commit()
         if (first // batch) % 10 == 0:
             say(f"  {min(first + batch, len(people)) * PER_DOSSIER:,} documents, "
                 f"{time.perf_counter() - started:.0f} s")
     built = time.perf_counter() - started
-    if engine.dialect.name == "sqlite":
-        with engine.connect() as c:
-            c.exec_driver_sql("ANALYZE")
+    indexed = time.perf_counter()
+    with engine.begin() as c:
+        if not sqlite:
+            for name, column in PG_INDEXES.items():
+                c.exec_driver_sql(f"CREATE INDEX {name} ON documenttext USING gin ({column}_tsv)")
+        c.exec_driver_sql("ANALYZE")
     return {"documents": len(people) * PER_DOSSIER, "build_seconds": round(built, 1),
+            "search_index_seconds": None if sqlite else round(time.perf_counter() - indexed, 1),
             "people": people}
 
 

@@ -31,7 +31,8 @@ def search(
         found = find(settings(), query, fold=fold, subject=subject, doc_type=doc_type, agency=agency,
                      date_from=date_from.date() if date_from else None,
                      date_to=date_to.date() if date_to else None, limit=limit)
-        table = Table(title=f"{found['total']} document(s) match; {len(found['results'])} shown")
+        ranked = "" if found["ranked"] == found["total"] else f" (the newest {found['ranked']:,} ranked)"
+        table = Table(title=f"{found['total']:,} document(s) match; {len(found['results'])} shown{ranked}")
         for col in ("dossier", "type", "snippet", "archive key"):
             table.add_column(col, overflow="fold")
         for r in found["results"]:

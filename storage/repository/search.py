@@ -15,6 +15,9 @@ from sqlmodel import Session, select
 
 from motcua.storage.models import Document, DocumentText, Dossier
 
+PG_INDEXES = {"ix_documenttext_words_tsv": "words", "ix_documenttext_folded_tsv": "folded"}
+"""PostgreSQL's GIN indexes on the stored tsvectors ``<column>_tsv`` (made by migration 0009)."""
+
 
 @dataclass(frozen=True)
 class Filters:
