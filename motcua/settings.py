@@ -68,6 +68,11 @@ class Settings(BaseSettings):
         description="The agency's units and procedure routes (JSON, the shape of "
         "motcua/data/units.json, which is the default); docs/routing.md.",
     )
+    kpi_targets_file: Path | None = Field(
+        default=None,
+        description="The plan's KPI targets per year (JSON, the shape of "
+        "motcua/data/kpi_targets.json, which is the default); docs/kpi.md.",
+    )
 
     # --- S3 (empty = embedded stack) ---------------------------------------------------------
     s3_endpoint: str | None = Field(default=None, description="host:port of the S3 API")

@@ -70,15 +70,64 @@ class Dossier(SQLModel, table=True):
     applicant_name: str | None = Field(default=None, max_length=255)
     procedure_code: str | None = Field(default=None, max_length=32)
     procedure_name: str | None = Field(default=None, max_length=255)
-    channel: str = Field(default="counter", max_length=16)
-    received_at: dt.datetime = _when()
+    channel: str = Field(default="counter", max_length=16)  # counter | online | post | unknown
+    # The KPI periods select dossiers by these three times (motcua/storage/repository/kpi.py).
+    received_at: dt.datetime = _when(index=True)
     due_at: dt.datetime | None = _when(nullable=True)
     registered_at: dt.datetime = _when()
     # Where the dossier stands (the national status codes; services/routing.py): received |
     # processing | supplement_requested | refused | withdrawn | stopped | resolved | returned
     status: str = Field(default="received", max_length=24, index=True)
-    resolved_at: dt.datetime | None = _when(nullable=True)
-    returned_at: dt.datetime | None = _when(nullable=True)
+    resolved_at: dt.datetime | None = _when(nullable=True, index=True)
+    returned_at: dt.datetime | None = _when(nullable=True, index=True)
+    # motcua: motcua received it and its own rows (documents, reuse events, handoffs) are its
+    # facts; import: loaded by `motcua import dossiers`, its facts are the counts of its record.
+    source: str = Field(default="motcua", max_length=16)
+
+
+class DossierRecord(SQLModel, table=True):
+    """What the one-stop system knows of a dossier and motcua does not see: the queue ticket
+    (arrival), when intake started, the desk officer, the rating, and for an imported dossier
+    the counts that motcua's own rows give for its own dossiers (services/import_dossiers.py).
+
+    One per dossier. Empty cells are unknown (None), never zero."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id", unique=True)
+    arrived_at: dt.datetime | None = _when(nullable=True)
+    intake_started_at: dt.datetime | None = _when(nullable=True)
+    desk_officer: str | None = Field(default=None, max_length=255, description="NFC, trimmed")
+    rating: int | None = None  # 1–5
+    components: int | None = None
+    components_digitized: int | None = None
+    components_reused: int | None = None
+    components_reused_national: int | None = None
+    result: str | None = Field(default=None, max_length=16)  # none | issued | digitized
+    handoffs_electronic: int | None = None
+    handoffs_paper: int | None = None
+    source_file: str = Field(max_length=255)
+    line: int
+    imported_at: dt.datetime = _when()
+
+
+class KpiSnapshot(SQLModel, table=True):
+    """One figure of one period, as the nightly flow computed it: numerator and denominator
+    kept, so that a figure can be audited back to its dossiers (``motcua kpi --explain``)."""
+
+    __table_args__ = (UniqueConstraint("period", "date_from", "date_to", "agency_code", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    period: str = Field(max_length=16)  # day | month | year (to date) | custom
+    date_from: dt.date
+    date_to: dt.date
+    agency_code: str = Field(default="", max_length=16, description="'' for every agency")
+    name: str = Field(max_length=48, index=True)  # a KPI or a Decision-766 counter
+    numerator: float | None = None
+    denominator: float | None = None
+    value: float | None = None
+    target: float | None = None
+    met: bool | None = None
+    computed_at: dt.datetime = _when()
 
 
 class Document(SQLModel, table=True):

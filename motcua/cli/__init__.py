@@ -20,7 +20,7 @@ from motcua.errors import ExitCode
 
 # Importing a command module registers its commands; this order is the order of `motcua --help`.
 # isort: off
-from motcua.cli import stack, digitize, route, reuse, search, audit, bench, service  # noqa: E402, F401
+from motcua.cli import stack, digitize, route, reuse, search, kpi, audit, bench, service  # noqa: E402, F401
 # isort: on
 
 __all__ = ["app", "main"]
