@@ -3,6 +3,7 @@ up`` starts it with the service), so that every flow can be seen, scheduled and 
 Prefect UI:
 
 - ``fixity-audit/nightly``: 01:30 Asia/Ho_Chi_Minh every night;
+- ``nightly-kpis/nightly``: 00:30 Asia/Ho_Chi_Minh every night, yesterday's KPIs (flows/kpi.py);
 - ``digitize-dossier/by-hand``: digitize a dossier's files not processed yet, now (parameter
   ``dossier_code``), e.g. after fixing a TSA outage that left documents in ``sign_pending``;
 - ``intake-watch/once``: one look at the intake bucket, opening the rounds that are due and
@@ -18,14 +19,16 @@ from __future__ import annotations
 
 from motcua.flows.digitize import digitize_dossier
 from motcua.flows.fixity import nightly_deployment
+from motcua.flows.kpi import nightly_deployment as nightly_kpis_deployment
 from motcua.flows.service import intake_watch
 
-NAMES = ("fixity-audit/nightly", "digitize-dossier/by-hand", "intake-watch/once")
+NAMES = ("fixity-audit/nightly", "nightly-kpis/nightly", "digitize-dossier/by-hand", "intake-watch/once")
 
 
 def deployments() -> list:
     return [
         nightly_deployment(),
+        nightly_kpis_deployment(),
         digitize_dossier.to_deployment(
             name="by-hand",
             description="Digitize the files of intake/<dossier_code>/ that no run has taken yet.",

@@ -130,6 +130,14 @@ def run_fixity(settings: Settings, *, renew_within_days: int) -> FixityResult:
         return fixity_audit(settings, renew_within_days)
 
 
+def run_nightly_kpis(settings: Settings, *, today: str = "") -> dict:
+    """Run ``nightly-kpis`` once, now, as of ``today`` (YYYY-MM-DD; empty: the real today)."""
+    with on_server(settings):
+        from motcua.flows.kpi import nightly_kpis
+
+        return nightly_kpis(settings, today)
+
+
 def serve_schedules(settings: Settings) -> None:
     """Serve motcua's deployments (blocks): the nightly fixity audit and the runs by hand
     (flows/deployments.py). Their runs build their settings from the environment, so the data

@@ -34,7 +34,7 @@ from motcua.storage.credentials import StackCredentials
 
 WATCHER, WORKER, SCHEDULER = "watcher", "worker", "scheduler"
 # what flows/deployments.py declares (the stack layer never imports flows)
-DEPLOYMENTS = ("fixity-audit/nightly", "digitize-dossier/by-hand", "intake-watch/once")
+DEPLOYMENTS = ("fixity-audit/nightly", "nightly-kpis/nightly", "digitize-dossier/by-hand", "intake-watch/once")
 HEARTBEAT_FRESH_SECONDS = 15.0
 
 

@@ -18,8 +18,17 @@ from motcua.storage.s3 import s3_error
 def put_json(client: Minio, bucket: str, key: str, payload: object) -> str:
     """Write ``payload`` as UTF-8 JSON at ``key``; return the key."""
     body = json.dumps(payload, ensure_ascii=False, indent=2, default=str).encode()
+    return put_bytes(client, bucket, key, body, "application/json")
+
+
+def put_html(client: Minio, bucket: str, key: str, page: str) -> str:
+    """Write an HTML page (UTF-8) at ``key``; return the key."""
+    return put_bytes(client, bucket, key, page.encode(), "text/html; charset=utf-8")
+
+
+def put_bytes(client: Minio, bucket: str, key: str, body: bytes, content_type: str) -> str:
     try:
-        client.put_object(bucket, key, io.BytesIO(body), len(body), content_type="application/json",
+        client.put_object(bucket, key, io.BytesIO(body), len(body), content_type=content_type,
                           metadata={SHA256_META: hashlib.sha256(body).hexdigest()})
     except (S3Error, HTTPError) as exc:
         raise s3_error(exc, f"writing the report {key}") from exc

@@ -210,6 +210,9 @@ def test_kpis_on_postgres_are_the_same(tmp_path, postgres_url):
     pg = Settings(data_dir=tmp_path / "pg", database_url=_own_database(postgres_url))
     _check(pg, _fixture(pg, tmp_path))
     assert kpi.explain(pg, "satisfaction", MARCH)["numerator"] == ["HS-A", "HS-D"]
+    steps = _steps(pg)
+    assert [(s["step"], s["count"], s["mean_seconds"], s["max_seconds"]) for s in steps] == \
+        [("receive", 1, 0.5, 0.5), ("ocr", 2, 4.0, 5.0)]
     # a rerun of the nightly snapshot for the same period replaces its rows
     result = kpi.compute(pg, MARCH)
     assert kpi.save(pg, result, "custom") == kpi.save(pg, result, "custom") == 9 + 8 + 2
@@ -223,3 +226,38 @@ def test_a_file_that_cannot_be_read_is_refused_whole(tmp_path):
                       ("missing.csv", "cannot read")):
         with pytest.raises(BadArguments, match=why):
             import_dossiers(settings, tmp_path / name)
+
+
+def _steps(settings: Settings) -> list[dict]:
+    """Five step events of HS-F, four in March, then the March durations."""
+    from motcua.storage.models import StepEvent
+
+    start = dt.datetime(2026, 3, 4, 9, tzinfo=VN_TZ)
+    with Session(make_engine(settings.db_url)) as session:
+        dossier = repository.get_dossier(session, code="HS-F")
+        for step, seconds, status in (("ocr", 3.0, "completed"), ("ocr", 5.0, "completed"),
+                                      ("receive", 0.5, "completed"), ("sign", 9.0, "failed")):
+            session.add(StepEvent(dossier_id=dossier.id, step=step, status=status, started_at=start,
+                                  finished_at=start + dt.timedelta(seconds=seconds)))
+        session.add(StepEvent(dossier_id=dossier.id, step="scan", status="completed",  # April: not March's
+                              started_at=dt.datetime(2026, 4, 1, tzinfo=VN_TZ),
+                              finished_at=dt.datetime(2026, 4, 1, 0, 0, 1, tzinfo=VN_TZ)))
+        session.commit()
+    return kpi.steps(settings, MARCH)
+
+
+def test_step_durations_and_the_report_sections(tmp_path):
+    from motcua.services.kpi_report import render_csv, render_html
+
+    settings = Settings(data_dir=tmp_path)
+    _own(settings)
+    steps = _steps(settings)
+    assert [(s["step"], s["count"]) for s in steps] == [("receive", 1), ("ocr", 2)]  # pipeline order
+    assert steps[1]["mean_seconds"] == pytest.approx(4.0) and steps[1]["max_seconds"] == pytest.approx(5.0)
+
+    result = kpi.compute(settings, MARCH)
+    page = render_html(result, steps=steps, trend=[result])
+    assert "<td>ocr</td>" in page and page.count("<svg") == 9 and 'lang="vi"' in page
+    lines = render_csv(result).splitlines()
+    assert lines[0] == "from,to,agency,name,numerator,denominator,value,target,met"
+    assert "2026-03-01,2026-03-31,,reuse,1,1,1.0,0.8,true" in lines  # HS-F reused a paper

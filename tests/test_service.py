@@ -226,10 +226,11 @@ def test_the_declared_deployments_are_served(service):
     with temporary_settings(updates={PREFECT_API_URL: prefect_api_url(service)}):
         with get_client(sync_client=True) as client:
             names = {f"{client.read_flow(d.flow_id).name}/{d.name}" for d in client.read_deployments()}
-            (nightly,) = [d for d in client.read_deployments() if d.name == "nightly"]
+            crons = {client.read_flow(d.flow_id).name: d.schedules[0].schedule
+                     for d in client.read_deployments() if d.name == "nightly"}
     assert set(NAMES) <= names
-    (schedule,) = nightly.schedules
-    assert schedule.schedule.cron == "30 1 * * *" and schedule.schedule.timezone == "Asia/Ho_Chi_Minh"
+    assert crons["fixity-audit"].cron == "30 1 * * *" and crons["nightly-kpis"].cron == "30 0 * * *"
+    assert {c.timezone for c in crons.values()} == {"Asia/Ho_Chi_Minh"}
 
 
 def test_status_shows_the_watcher_and_the_worker(service):

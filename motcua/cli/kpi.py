@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from motcua.cli.base import JsonOpt, app, emit, err, out, run, say, settings
+from motcua.errors import BadArguments
 
 import_app = typer.Typer(no_args_is_help=True, help="Load data from outside motcua.")
 app.add_typer(import_app, name="import")
@@ -34,17 +35,20 @@ def _period(date_from: dt.datetime, date_to: dt.datetime):
 
 @app.command("kpi")
 def kpi(
-    date_from: Annotated[dt.datetime, typer.Option("--from", formats=["%Y-%m-%d"], help="First day (YYYY-MM-DD, Vietnam), included.")],
-    date_to: Annotated[dt.datetime, typer.Option("--to", formats=["%Y-%m-%d"], help="Last day (YYYY-MM-DD, Vietnam), included.")],
+    date_from: Annotated[dt.datetime | None, typer.Option("--from", formats=["%Y-%m-%d"], help="First day (YYYY-MM-DD, Vietnam), included.")] = None,
+    date_to: Annotated[dt.datetime | None, typer.Option("--to", formats=["%Y-%m-%d"], help="Last day (YYYY-MM-DD, Vietnam), included.")] = None,
     agency: Annotated[str | None, typer.Option("--agency", help="Only this agency code, e.g. H13.")] = None,
     fmt: Annotated[Format, typer.Option("--format", help="table, json, csv or html (a Vietnamese report).")] = Format.table,
     explain: Annotated[str | None, typer.Option("--explain", help="List the dossier codes in NAME's numerator and denominator.")] = None,
+    nightly: Annotated[bool, typer.Option("--nightly", help="Run the nightly-kpis flow now instead: snapshots, artifact, report in the reports bucket.")] = False,
+    today: Annotated[dt.datetime | None, typer.Option("--today", formats=["%Y-%m-%d"], help="With --nightly: compute as if today were this date.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The plan's KPIs and the Decision-766 counters for a period (docs/kpi.md).
 
     A figure whose denominator is 0 has value, met and verdict null. --explain NAME takes a KPI
-    or a Decision-766 counter name.
+    or a Decision-766 counter name. --nightly runs the nightly flow on the stack (yesterday,
+    the month and the year to date) and prints where its report is.
     """
     from motcua.services import kpi as kpis
     from motcua.services.kpi_report import render_csv, render_html
@@ -53,6 +57,11 @@ def kpi(
     structured = fmt == Format.json
 
     def body() -> None:
+        if nightly:
+            _nightly(structured, today)
+            return
+        if date_from is None or date_to is None:
+            raise BadArguments("a period needs --from and --to", hint="motcua kpi --from 2026-03-01 --to 2026-03-31")
         period = _period(date_from, date_to)
         if explain is not None:
             found = kpis.explain(settings(), explain, period, agency)
@@ -73,6 +82,19 @@ def kpi(
             emit(structured, result, lambda: _tables(result))
 
     run(structured, body)
+
+
+def _nightly(structured: bool, today: dt.datetime | None) -> None:
+    from motcua.cli.base import ensure_stack
+    from motcua.flows.launch import run_nightly_kpis
+
+    s = settings()
+    ensure_stack(s)
+    done = run_nightly_kpis(s, today=today.date().isoformat() if today else "")
+    summary = {k: done[k] for k in ("date", "snapshots", "report_key")} | {"bucket": s.reports_bucket}
+    emit(structured, done if structured else summary, lambda: out.print(
+        f"KPIs as of {done['date']}: {done['snapshots']} snapshot rows; report "
+        f"{s.reports_bucket}/{done['report_key']}"))
 
 
 def _tables(result: dict) -> None:

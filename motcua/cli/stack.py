@@ -57,11 +57,13 @@ def serve(
         "--stack/--no-stack", help="Start the embedded stack first (--no-stack: a process the "
         "stack or systemd starts, where the servers are already there).")] = True,
 ) -> None:
-    """Serve motcua's deployments on the Prefect server (blocks): the nightly fixity audit at
-    01:30 Asia/Ho_Chi_Minh, and digitize-dossier and intake-watch runs started from the UI.
+    """Serve motcua's deployments on the Prefect server (blocks): the nightly KPIs at 00:30 and
+    the fixity audit at 01:30 Asia/Ho_Chi_Minh, and digitize-dossier and intake-watch runs
+    started from the UI.
     Stop with Ctrl-C. With --json, one JSON document saying what is served is printed first."""
     from motcua.flows.deployments import NAMES
     from motcua.flows.fixity import NIGHTLY_CRON
+    from motcua.flows.kpi import NIGHTLY_CRON as KPI_CRON
     from motcua.flows.launch import serve_schedules
     from motcua.infra.state import prefect_ui_url
     from motcua.times import VN_TZ_NAME
@@ -70,8 +72,9 @@ def serve(
         s = settings()
         if start_stack:
             ensure_stack(s)
-        served = [{"deployment": name, **({"cron": NIGHTLY_CRON, "timezone": VN_TZ_NAME}
-                                          if name.startswith("fixity-audit/") else {})}
+        crons = {"fixity-audit/nightly": NIGHTLY_CRON, "nightly-kpis/nightly": KPI_CRON}
+        served = [{"deployment": name, **({"cron": crons[name], "timezone": VN_TZ_NAME}
+                                          if name in crons else {})}
                   for name in NAMES]
         emit(as_json, {"prefect_ui": prefect_ui_url(s), "serving": served},
              lambda: say(f"serving {', '.join(NAMES)} on {prefect_ui_url(s)} (Ctrl-C stops)"))

@@ -10,13 +10,22 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from motcua.core.kpi import COUNTERS_766, KPIS, PASS_766, Period, decision_766, figure, targets
+from motcua.core.kpi import (
+    COUNTERS_766,
+    KPIS,
+    PASS_766,
+    Period,
+    decision_766,
+    figure,
+    targets,
+)
 from motcua.errors import BadArguments
 from motcua.settings import Settings
-from motcua.storage import repository
+from motcua.storage import reports, repository
 from motcua.storage.db import migrate, open_session
 from motcua.storage.models import KpiSnapshot
 from motcua.storage.repository.kpi import COUNTED_766
+from motcua.storage.s3 import make_client
 from motcua.times import utcnow
 
 EXPLAINABLE = KPIS + COUNTERS_766
@@ -75,3 +84,31 @@ def save(settings: Settings, result: dict[str, Any], period_kind: str) -> int:
         n = repository.save_kpi_snapshots(session, snapshot_rows(result, period_kind))
         session.commit()
     return n
+
+
+PERIOD_LABELS = {"day": "Ngày", "month": "Tháng đến nay", "year": "Năm đến nay"}
+
+
+def months(year_to_date: Period) -> list[Period]:
+    """The months of a year-to-date period, the last one cut at its end: the report's trend."""
+    out, first = [], year_to_date.date_from
+    while first <= year_to_date.date_to:
+        following = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        out.append(Period(first, min(following - dt.timedelta(days=1), year_to_date.date_to)))
+        first = following
+    return out
+
+
+def steps(settings: Settings, period: Period) -> list[dict[str, Any]]:
+    """How long each pipeline step took in ``period`` (the report's breakdown)."""
+    migrate(settings.db_url)
+    with open_session(settings.db_url) as session:
+        return repository.step_durations(session, start=period.start, end=period.end)
+
+
+def write_report(settings: Settings, day: dt.date, page: str, payload: dict[str, Any]) -> str:
+    """The nightly report in the reports bucket: ``kpi/<day>.html`` (and its figures as
+    ``kpi/<day>.json``); returns the HTML's key."""
+    client = make_client(settings, "pipeline")
+    reports.put_json(client, settings.reports_bucket, f"kpi/{day.isoformat()}.json", payload)
+    return reports.put_html(client, settings.reports_bucket, f"kpi/{day.isoformat()}.html", page)

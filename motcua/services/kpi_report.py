@@ -142,17 +142,33 @@ def _steps(steps: list[dict[str, Any]]) -> str:
             f"<th>Tổng (giây)</th></tr>{rows}</table>")
 
 
+def _summary(periods: dict[str, dict[str, Any]]) -> str:
+    head = "".join(f"<th>{escape(label)}<br><small>{r['from']} – {r['to']}</small></th>"
+                   for label, r in periods.items())
+    rows = []
+    for name in KPIS:
+        cells = "".join(f"<td class=n>{_value(name, r['kpis'][name]['value'])} {_met(r['kpis'][name]['met'])}</td>"
+                        for r in periods.values())
+        goal = next(iter(periods.values()))["kpis"][name]["target"]
+        rows.append(f"<tr><td>{escape(LABELS[name])}</td>{cells}<td class=n>{_value(name, goal)}</td></tr>")
+    return f"<table><tr><th>Chỉ tiêu</th>{head}<th>Mục tiêu</th></tr>{''.join(rows)}</table>"
+
+
 def render_html(result: dict[str, Any], *, title: str | None = None,
-                trend: list[dict[str, Any]] | None = None, steps: list[dict[str, Any]] | None = None) -> str:
-    """The report of one ``compute`` result; ``trend`` (monthly results) and ``steps`` (step
-    durations) add their sections."""
+                trend: list[dict[str, Any]] | None = None, steps: list[dict[str, Any]] | None = None,
+                periods: dict[str, dict[str, Any]] | None = None) -> str:
+    """The report of one ``compute`` result; ``periods`` (label: result) adds a summary of
+    several periods, ``trend`` (monthly results) the charts, ``steps`` (step durations) the
+    breakdown."""
     period = f"từ ngày {result['from']} đến ngày {result['to']}"
     agency = f" — cơ quan {escape(result['agency'])}" if result["agency"] else ""
     heading = escape(title or "Báo cáo chỉ tiêu số hóa hồ sơ TTHC")
     parts = [f'<!doctype html><html lang="vi"><head><meta charset="utf-8"><title>{heading}</title>'
              f"<style>{_CSS}</style></head><body><h1>{heading}</h1><p>Kỳ báo cáo {period}{agency} "
-             "(giờ Việt Nam).</p>",
-             "<h2>Chỉ tiêu của Kế hoạch</h2>", _kpi_table(result),
+             "(giờ Việt Nam).</p>"]
+    if periods:
+        parts += ["<h2>Tóm tắt</h2>", _summary(periods)]
+    parts += ["<h2>Chỉ tiêu của Kế hoạch</h2>", _kpi_table(result),
              "<h2>Chỉ số số hóa theo Quyết định 766/QĐ-TTg</h2>",
              _table_766(result["decision_766"], result["decision_766_by_agency"]),
              "<p><small>Đạt: tỷ lệ từ 80% trở lên. Hồ sơ không có thành phần được tính là chưa số hóa; "

@@ -165,6 +165,28 @@ def explain(session: Session, name: str, *, start: dt.datetime, end: dt.datetime
     return {"numerator": codes(COUNTED_766[name]), "denominator": codes(COUNTED_766[total])}
 
 
+STEP_ORDER = ("receive", "scan", "ocr", "assemble", "sign", "archive", "index", "quarantine", "renew")
+
+
+def step_durations(session: Session, *, start: dt.datetime, end: dt.datetime) -> list[dict[str, Any]]:
+    """How long each pipeline step took, over the completed steps that started in ``[start,
+    end)``: count, mean, longest and total seconds, in pipeline order."""
+    if session.get_bind().dialect.name == "sqlite":
+        # to the millisecond: julianday's day fraction is only good to ~20 µs
+        secs = "ROUND((julianday(finished_at) - julianday(started_at)) * 86400000.0) / 1000.0"
+    else:
+        secs = "EXTRACT(EPOCH FROM (finished_at - started_at))"
+    rows = session.execute(text(
+        f"SELECT step, count(*), avg({secs}), max({secs}), sum({secs}) FROM stepevent "
+        "WHERE status = 'completed' AND finished_at IS NOT NULL "
+        "AND started_at >= :start AND started_at < :end GROUP BY step"),
+        _bind(session, start, end, None)).all()
+    order = {name: i for i, name in enumerate(STEP_ORDER)}
+    return [{"step": step, "count": int(n), "mean_seconds": float(mean), "max_seconds": float(longest),
+             "total_seconds": float(total)}
+            for step, n, mean, longest, total in sorted(rows, key=lambda r: (order.get(r[0], 99), r[0]))]
+
+
 def save_snapshots(session: Session, rows: Iterable[KpiSnapshot]) -> int:
     """Write the figures of a computation, replacing those of the same period, agency and name
     (a rerun of the nightly flow for a day overwrites that day's rows)."""

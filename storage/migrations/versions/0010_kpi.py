@@ -62,9 +62,15 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_dossier_resolved_at'), ['resolved_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_dossier_returned_at'), ['returned_at'], unique=False)
 
+    with op.batch_alter_table('stepevent', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_stepevent_started_at'), ['started_at'], unique=False)
+
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('stepevent', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_stepevent_started_at'))
+
     with op.batch_alter_table('dossier', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_dossier_returned_at'))
         batch_op.drop_index(batch_op.f('ix_dossier_resolved_at'))
