@@ -48,13 +48,17 @@ def nightly_kpis(settings: Settings | None = None, today: str = "") -> dict[str,
         key="nightly-kpis",
         table=[{"kpi": name, **{kind: _shown(r["kpis"][name]) for kind, r in results.items()},
                 "target": results["year"]["kpis"][name]["target"]} for name in KPIS]
-        + [{"kpi": f"766.{rate}", **{kind: f"{r['decision_766'][rate]} {r['decision_766'][verdict] or ''}"
-                                     for kind, r in results.items()}, "target": 0.8}
+        + [{"kpi": f"766.{rate}", **{kind: _rate(r["decision_766"], rate, verdict) for kind, r in results.items()},
+            "target": 0.8}
            for rate, verdict in (("rate_components", "verdict_components"), ("rate_results", "verdict_results"))],
         description=f"KPIs as of {yesterday}: day, month to date, year to date; report {settings.reports_bucket}/{key}",
     )
     get_run_logger().info("KPIs for %s: %d snapshot rows, report %s", yesterday, saved, key)
     return {"date": yesterday.isoformat(), "snapshots": saved, "report_key": key, "periods": results}
+
+
+def _rate(counters: dict[str, Any], rate: str, verdict: str) -> str:
+    return "–" if counters[rate] is None else f"{counters[rate]:.4g} {counters[verdict]}"
 
 
 def _shown(f: dict[str, Any]) -> str:

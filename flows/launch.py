@@ -139,7 +139,7 @@ def run_nightly_kpis(settings: Settings, *, today: str = "") -> dict:
 
 
 def serve_schedules(settings: Settings) -> None:
-    """Serve motcua's deployments (blocks): the nightly fixity audit and the runs by hand
+    """Serve motcua's deployments (blocks): the nightly KPIs and fixity audit, and the runs by hand
     (flows/deployments.py). Their runs build their settings from the environment, so the data
     directory is passed on through it."""
     os.environ["MOTCUA_DATA_DIR"] = str(settings.data_dir)

@@ -24,6 +24,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import subprocess
+import sys
 import unicodedata
 import uuid
 from pathlib import Path
@@ -65,6 +68,7 @@ ROWS = [
     ["HS-F", "", "counter", "2026-03-04T08:00:00", "2026-03-04T08:00:00", "2026-03-04T08:45:00", "", "",
      "", "Trần Thị Bình", "9", "9", "0", "0", "", "", "", ""],
 ]
+UNKNOWN = ["HS-U", "", "post", "2026-03-20T08:00:00"] + [""] * 14  # every count unknown
 BAD = [  # (line in the file, cells, what the reason must say)
     (8, ["", "1.0", "counter", "2026-03-05T08:00:00"] + [""] * 14, "code is missing"),
     (9, ["HS-X1", "", "counter", ""] + [""] * 14, "received_at is missing"),
@@ -79,6 +83,13 @@ BAD = [  # (line in the file, cells, what the reason must say)
     (16, ["HS-A", "", "counter", "2026-03-05T08:00:00"] + [""] * 14, "already on line 2"),
     (17, ["HS-X8", "", "post", "2026-03-05T08:00:00", "", "", "", "2026-03-04T08:00:00"] + [""] * 10,
      "resolved_at is before received_at"),
+    (18, ["HS-X9", "", "counter", "2026-03-05T08:00:00"] + [""] * 6 + ["99999999999999999999"] + [""] * 7,
+     "components 99999999999999999999 is out of range (0–10000)"),
+    (19, ["HS-X10", "", "counter", "0001-01-01T03:00:00"] + [""] * 14, "out of range (years 1990–2100)"),
+    (20, ["HS-X11", "", "counter", "2026-03-05T08:00:00"] + [""] * 6 + ["2", "0", "", "1", "", "", "", ""],
+     "components_reused_national (1) > components_reused (empty)"),
+    (21, ["HS-X12", "", "counter", "2026-03-05T08:00:00"] + [""] * 6 + ["1_000"] + [""] * 7, "not a whole number"),
+    (22, [""] * 18, "code is missing"),  # a line of commas
 ]
 
 EXPECTED_KPIS = {  # name: (numerator, denominator)
@@ -185,6 +196,15 @@ def test_kpis_on_sqlite_match_the_hand_count(tmp_path):
     assert all(f["value"] is None and f["met"] is None for f in empty["kpis"].values())
     assert empty["decision_766"]["verdict_components"] is None and empty["decision_766"]["received"] == 0
 
+    # a row whose counts are all unknown: in the 766 difference, and in --explain's list of it
+    more = import_dossiers(settings, _csv(tmp_path / "them.csv", [UNKNOWN]))
+    assert (more["created"], more["bad"]) == (1, [])
+    after = kpi.compute(settings, MARCH)
+    assert after["decision_766"]["received_without_digitized"] == 3
+    assert kpi.explain(settings, "received_without_digitized", MARCH)["numerator"] == ["HS-C", "HS-F", "HS-U"]
+    assert after["kpis"]["digitization_components"]["denominator"] == 3  # unknown components: left out
+    assert after["kpis"]["reuse"]["denominator"] == 5
+
     # importing the same file again changes nothing
     engine = make_engine(settings.db_url)
     with engine.connect() as c:
@@ -193,7 +213,7 @@ def test_kpis_on_sqlite_match_the_hand_count(tmp_path):
     assert (again["created"], again["updated"], again["merged"], again["unchanged"]) == (0, 0, 0, len(ROWS))
     with engine.connect() as c:
         assert [c.execute(select(m)).all() for m in (Dossier, DossierRecord)] == before
-        assert c.execute(select(func.count()).select_from(Dossier)).scalar_one() == len(ROWS) + 1
+        assert c.execute(select(func.count()).select_from(Dossier)).scalar_one() == len(ROWS) + 2
 
 
 def _own_database(url: str) -> str:
@@ -261,3 +281,41 @@ def test_step_durations_and_the_report_sections(tmp_path):
     lines = render_csv(result).splitlines()
     assert lines[0] == "from,to,agency,name,numerator,denominator,value,target,met"
     assert "2026-03-01,2026-03-31,,reuse,1,1,1.0,0.8,true" in lines  # HS-F reused a paper
+
+
+def test_the_command_line(tmp_path):
+    """`motcua import dossiers` and `motcua kpi` as a user runs them: exit codes, JSON, CSV."""
+    exe = str(Path(sys.executable).with_name("motcua"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MOTCUA_")}
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([exe, "--data-dir", str(tmp_path), *args], capture_output=True, text=True,
+                              timeout=120, env=env)
+
+    _own(Settings(data_dir=tmp_path))
+    history = _csv(tmp_path / "lich-su.csv", ROWS + [cells for _l, cells, _w in BAD])
+    loaded = run("import", "dossiers", str(history), "--json")
+    assert loaded.returncode == 2, loaded.stderr  # bad rows: reported, the good ones kept
+    assert json.loads(loaded.stdout)["created"] == 5 and len(json.loads(loaded.stdout)["bad"]) == len(BAD)
+    human = run("import", "dossiers", str(history))
+    assert human.returncode == 2 and "line 9 HS-X1: received_at is missing" in human.stderr
+
+    figures = run("kpi", "--from", "2026-03-01", "--to", "2026-03-31", "--format", "json")
+    assert figures.returncode == 0, figures.stderr
+    got = json.loads(figures.stdout)
+    assert {n: (f["numerator"], f["denominator"]) for n, f in got["kpis"].items()} == EXPECTED_KPIS
+    assert got["decision_766"] == EXPECTED_766
+    table = run("kpi", "--from", "2026-03-01", "--to", "2026-03-31", "--format", "csv")
+    assert "2026-03-01,2026-03-31,,766.received,4,,,," in table.stdout.splitlines()
+    explained = run("kpi", "--from", "2026-03-01", "--to", "2026-03-31", "--explain", "on_time", "--format", "csv")
+    assert explained.stdout.splitlines() == ["part,code", "numerator,HS-A", "numerator,HS-D", "denominator,HS-A",
+                                             "denominator,HS-B", "denominator,HS-D"]
+    page = run("kpi", "--from", "2026-03-01", "--to", "2026-03-31", "--format", "html")
+    assert page.returncode == 0 and page.stdout.startswith("<!doctype html>") and "Không đạt" in page.stdout
+    for args, why in ((("--from", "2026-03-31", "--to", "2026-03-01"), "ends (2026-03-01) before it starts"),
+                      (("--from", "2026-03-01"), "needs --from and --to"),
+                      (("--from", "2026-03-01", "--to", "2026-03-31", "--explain", "joy"), "no figure is called")):
+        refused = run("kpi", *args)
+        assert refused.returncode == 2 and why in refused.stderr, refused.stderr
+    missing = run("import", "dossiers", str(tmp_path / "none.csv"))
+    assert missing.returncode == 2 and "cannot read" in missing.stderr

@@ -3,6 +3,7 @@ codes, and the one-stop system's history loaded so that they cover every dossier
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import sys
 from enum import Enum
@@ -65,6 +66,13 @@ def kpi(
         period = _period(date_from, date_to)
         if explain is not None:
             found = kpis.explain(settings(), explain, period, agency)
+            if fmt == Format.csv:
+                rows = csv.writer(sys.stdout, lineterminator="\n")
+                rows.writerow(["part", "code"])
+                rows.writerows([part, code] for part in ("numerator", "denominator") for code in found[part])
+                return
+            if fmt == Format.html:
+                raise BadArguments("--explain prints a table, JSON or CSV", hint="--format table|json|csv")
 
             def human() -> None:
                 for part in ("numerator", "denominator"):

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from motcua.agencies import agency_on
 from motcua.errors import BadArguments, ConfigurationError
 from motcua.settings import Settings
@@ -35,6 +37,10 @@ TIMES = ("received_at", "arrived_at", "intake_started_at", "due_at", "resolved_a
 COUNTS = ("components", "components_digitized", "components_reused", "components_reused_national",
           "handoffs_electronic", "handoffs_paper")
 COMMIT_EVERY = 1000
+MAX_COUNT = 10_000
+"""More components or handoffs than this in one dossier is a typing error, not a dossier."""
+YEARS = (1990, 2100)
+"""Times outside these years are typing errors (and years 1 or 9999 cannot be stored)."""
 
 
 class BadRow(ValueError):
@@ -59,21 +65,22 @@ def _time(name: str, value: str) -> dt.datetime | None:
         when = dt.datetime.fromisoformat(value)
     except ValueError:
         raise BadRow(f"{name} {value!r} is not an ISO 8601 time (2022-06-01T08:30:00+07:00)") from None
+    if not YEARS[0] <= when.year <= YEARS[1]:
+        raise BadRow(f"{name} {value!r} is out of range (years {YEARS[0]}–{YEARS[1]})")
     if when.tzinfo is None:
         when = when.replace(tzinfo=VN_TZ)  # a time without an offset is Vietnamese time
     return when.astimezone(dt.UTC)
 
 
-def _count(name: str, value: str, low: int = 0, high: int | None = None) -> int | None:
+def _count(name: str, value: str, low: int = 0, high: int = MAX_COUNT) -> int | None:
     if not value:
         return None
-    try:
-        number = int(value)
-    except ValueError:
-        raise BadRow(f"{name} {value!r} is not a whole number") from None
-    if number < low or (high is not None and number > high):
-        raise BadRow(f"{name} {number} is out of range ({low}–{high})" if high is not None
-                     else f"{name} {number} is negative")
+    digits = value[1:] if value[:1] in "+-" else value
+    if not (digits.isascii() and digits.isdigit()):  # int() would take "1_000" and other scripts' digits
+        raise BadRow(f"{name} {value!r} is not a whole number")
+    number = int(value)
+    if not low <= number <= high:
+        raise BadRow(f"{name} {number} is out of range ({low}–{high})")
     return number
 
 
@@ -105,10 +112,10 @@ def parse_row(cells: dict[str, str]) -> dict[str, Any]:
     done = (out["components_digitized"] or 0) + (out["components_reused"] or 0)
     if known is not None and done > known:
         raise BadRow(f"components_digitized + components_reused ({done}) > components ({known})")
-    if out["components_reused_national"] is not None and out["components_reused"] is not None \
-            and out["components_reused_national"] > out["components_reused"]:
-        raise BadRow(f"components_reused_national ({out['components_reused_national']}) > "
-                     f"components_reused ({out['components_reused']})")
+    national = out["components_reused_national"] or 0
+    if national > (out["components_reused"] or 0):  # an unknown reuse cannot hold national ones
+        raise BadRow(f"components_reused_national ({national}) > "
+                     f"components_reused ({out['components_reused'] if out['components_reused'] is not None else 'empty'})")
     for later, earlier in (("resolved_at", "received_at"), ("returned_at", "received_at"),
                            ("intake_started_at", "arrived_at")):
         if out[later] is not None and out[earlier] is not None and out[later] < out[earlier]:
@@ -136,8 +143,8 @@ def _rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str] | None,
             rows, line = [], reader.line_num + 1
             for cells in reader:
                 first, line = line, reader.line_num + 1
-                if not any(c.strip() for c in cells):
-                    continue  # a blank line
+                if not cells:
+                    continue  # a blank line (a line of commas is a row, and a bad one)
                 if len(cells) != len(header):
                     rows.append((first, None, f"{len(cells)} cells where the header has {len(header)}"))
                 else:
@@ -173,9 +180,15 @@ def import_dossiers(settings: Settings, path: Path, *, say: Callable[[str], None
                     agency = agency_on(settings.agency, values["received_at"])
                 except ConfigurationError as exc:  # received before the agency had a code
                     raise BadRow(exc.message) from None
-                tally[repository.put_imported(session, values=values, agency_code=agency.code,
-                                              agency_name=agency.name, source_file=path.name,
-                                              line=line)] += 1
+                try:
+                    with session.begin_nested():  # a row the database refuses leaves the others be
+                        outcome = repository.put_imported(session, values=values, agency_code=agency.code,
+                                                          agency_name=agency.name, source_file=path.name,
+                                                          line=line)
+                except SQLAlchemyError as exc:
+                    why = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+                    raise BadRow(f"the database refused it: {why}") from None
+                tally[outcome] += 1
             except BadRow as exc:
                 bad.append(Bad(line, code or None, str(exc)))
             if i % COMMIT_EVERY == 0:

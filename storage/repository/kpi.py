@@ -93,11 +93,15 @@ def _minutes(dialect: str) -> str:
     if dialect == "sqlite":
         # whole seconds: julianday's fraction of a day is not exact (75 min came out 74.99999955)
         return "ROUND((julianday(f.intake_started_at) - julianday(f.arrived_at)) * 86400.0) / 60.0"
-    return "EXTRACT(EPOCH FROM (f.intake_started_at - f.arrived_at)) / 60.0"
+    return "ROUND(EXTRACT(EPOCH FROM (f.intake_started_at - f.arrived_at))) / 60.0"  # the same whole seconds
 
 
 def _bind(session: Session, start: dt.datetime, end: dt.datetime, agency: str | None) -> dict:
-    """Instants as the ORM stores them (naive UTC on SQLite)."""
+    """Instants as the ORM stores them (naive UTC on SQLite). On PostgreSQL, also no JIT for
+    this transaction: the correlated subqueries make the planner's cost high enough to compile
+    every query, which took 0.5 s of each month's 2 s (benchmarks/README.md)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL jit = off"))
     if session.get_bind().dialect.name == "sqlite":  # as SQLAlchemy writes them, microseconds included
         start, end = (t.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f") for t in (start, end))
     return {"start": start, "end": end} | ({"agency": agency} if agency else {})
@@ -122,14 +126,14 @@ def count(session: Session, *, start: dt.datetime, end: dt.datetime,
     cols.append("SUM(f.rec) AS all_received")
     params = _bind(session, start, end, agency)
     facts = _facts(agency is not None)
-    row = session.execute(text(f"WITH f AS ({facts}) SELECT {', '.join(cols)} FROM f"), params).one()
+    row = session.execute(text(f"WITH f AS MATERIALIZED ({facts}) SELECT {', '.join(cols)} FROM f"), params).one()
     got = row._mapping
     kpis = {name: (_number(got[f"{name}__num"]), _number(got[f"{name}__den"])) for name in DEFINITIONS}
     per = ", ".join(f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS {name}"
                     for name, cond in COUNTED_766.items())
     by_agency = {r._mapping["agency_code"]: {k: int(r._mapping[k] or 0) for k in COUNTED_766}
                  for r in session.execute(text(
-                     f"WITH f AS ({facts}) SELECT f.agency_code, {per} FROM f GROUP BY f.agency_code "
+                     f"WITH f AS MATERIALIZED ({facts}) SELECT f.agency_code, {per} FROM f GROUP BY f.agency_code "
                      "ORDER BY f.agency_code"), params)}
     return {"kpis": kpis, "received": int(got["all_received"] or 0), "by_agency": by_agency}
 
@@ -149,8 +153,9 @@ def explain(session: Session, name: str, *, start: dt.datetime, end: dt.datetime
     facts = _facts(agency is not None)
 
     def codes(where: str, column: str = "f.code") -> list[str]:
-        return [r[0] for r in session.execute(text(
-            f"WITH f AS ({facts}) SELECT DISTINCT {column} FROM f WHERE {where} ORDER BY {column}"), params)]
+        # sorted here, by code point: the databases' collations would order them differently
+        return sorted(r[0] for r in session.execute(text(
+            f"WITH f AS MATERIALIZED ({facts}) SELECT DISTINCT {column} FROM f WHERE {where}"), params))
 
     if name in DEFINITIONS:
         den, num = DEFINITIONS[name]
@@ -158,7 +163,10 @@ def explain(session: Session, name: str, *, start: dt.datetime, end: dt.datetime
                 "denominator": codes(den, "f.desk_officer") if name == "desk_productivity" else codes(den)}
     if name in DERIVED_766:
         total, part = DERIVED_766[name]
-        return {"numerator": codes(f"({COUNTED_766[total]}) AND NOT ({COUNTED_766[part]})"),
+        # CASE, not NOT: a part that is NULL (an unknown count) must land in the difference, as
+        # it does in the count (received minus received_with_digitized)
+        return {"numerator": codes(f"({COUNTED_766[total]}) AND "
+                                   f"(CASE WHEN {COUNTED_766[part]} THEN 1 ELSE 0 END) = 0"),
                 "denominator": codes(COUNTED_766[total])}
     total = "received" if name in ("received", "received_with_digitized", "with_reused",
                                    "with_reused_national") else "resolved"

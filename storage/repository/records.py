@@ -52,7 +52,9 @@ def put_imported(session: Session, *, values: dict[str, Any], agency_code: str, 
         session.flush()
         outcome = "created"
     elif dossier.source == "import":
-        if _set(dossier, values, DOSSIER_FIELDS):
+        # a corrected received date may fall under another agency code (the 2025 merger)
+        if _set(dossier, values | {"agency_code": agency_code, "agency_name": agency_name},
+                DOSSIER_FIELDS + ("agency_code", "agency_name")):
             session.add(dossier)
             outcome = "updated"
     record = session.exec(select(DossierRecord).where(DossierRecord.dossier_id == dossier.id)).first()
