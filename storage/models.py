@@ -8,6 +8,9 @@ processing the same dossier twice finds the rows it wrote the first time.
 
 Names say one thing: ``Document.document_id`` is the document's *public* id (it is in archive keys
 and JSON); a column that points at a document row is ``document_pk`` (an integer foreign key).
+
+Why this module is long: it is the whole schema, one class per table and nothing else, so that
+a reader sees every table and its constraints in one place, as the migrations build them.
 """
 
 from __future__ import annotations
