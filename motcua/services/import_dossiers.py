@@ -167,6 +167,26 @@ def import_dossiers(settings: Settings, path: Path, *, say: Callable[[str], None
     bad: list[Bad] = []
     seen: dict[str, int] = {}
     with open_session(settings.db_url) as session:
+
+        def store(batch: list[repository.Imported]) -> None:
+            """The batch at once; if the database refuses it, row by row, to name the row."""
+            try:
+                with session.begin_nested():
+                    outcomes = repository.put_imported(session, batch)
+            except SQLAlchemyError:
+                outcomes = []
+                for row in batch:
+                    try:
+                        with session.begin_nested():
+                            outcomes += repository.put_imported(session, [row])
+                    except SQLAlchemyError as exc:
+                        why = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+                        bad.append(Bad(row.line, row.values["code"], f"the database refused it: {why}"))
+            for outcome in outcomes:
+                tally[outcome] += 1
+            session.commit()
+
+        batch: list[repository.Imported] = []
         for i, (line, cells, why_not) in enumerate(rows, 1):
             code = _nfc(cells.get("code") or "") if cells else None
             try:
@@ -180,19 +200,15 @@ def import_dossiers(settings: Settings, path: Path, *, say: Callable[[str], None
                     agency = agency_on(settings.agency, values["received_at"])
                 except ConfigurationError as exc:  # received before the agency had a code
                     raise BadRow(exc.message) from None
-                try:
-                    with session.begin_nested():  # a row the database refuses leaves the others be
-                        outcome = repository.put_imported(session, values=values, agency_code=agency.code,
-                                                          agency_name=agency.name, source_file=path.name,
-                                                          line=line)
-                except SQLAlchemyError as exc:
-                    why = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-                    raise BadRow(f"the database refused it: {why}") from None
-                tally[outcome] += 1
+                batch.append(repository.Imported(values=values, agency_code=agency.code,
+                                                 agency_name=agency.name, source_file=path.name, line=line))
             except BadRow as exc:
                 bad.append(Bad(line, code or None, str(exc)))
-            if i % COMMIT_EVERY == 0:
-                session.commit()
+            if len(batch) >= COMMIT_EVERY:
+                store(batch)
+                batch = []
                 say(f"{i:,} of {len(rows):,} rows")
-        session.commit()
+        if batch:
+            store(batch)
+    bad.sort(key=lambda b: b.line)
     return {"file": str(path), "rows": len(rows), **tally, "bad": [b.__dict__ for b in bad]}

@@ -7,9 +7,10 @@ changes nothing, not even the import time.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from motcua.storage.models import Dossier, DossierRecord
 from motcua.times import utcnow
@@ -38,39 +39,62 @@ def _set(row: Any, values: dict[str, Any], fields: tuple[str, ...]) -> bool:
     return changed
 
 
-def put_imported(session: Session, *, values: dict[str, Any], agency_code: str, agency_name: str,
-                 source_file: str, line: int) -> str:
-    """One imported row: ``created``, ``updated``, ``unchanged``, or ``merged`` (a dossier motcua
-    received itself: only its record is written, its own rows stay its facts)."""
-    dossier = session.exec(select(Dossier).where(Dossier.code == values["code"])).first()
-    outcome = "unchanged"
-    if dossier is None:
-        dossier = Dossier(code=values["code"], agency_code=agency_code, agency_name=agency_name,
-                          registered_at=utcnow(), source="import",
-                          **{k: values[k] for k in DOSSIER_FIELDS})
-        session.add(dossier)
-        session.flush()
-        outcome = "created"
-    elif dossier.source == "import":
-        # a corrected received date may fall under another agency code (the 2025 merger)
-        if _set(dossier, values | {"agency_code": agency_code, "agency_name": agency_name},
+@dataclass(frozen=True)
+class Imported:
+    """One good row of an import, with the agency code in force on its received date."""
+
+    values: dict[str, Any]
+    agency_code: str
+    agency_name: str
+    source_file: str
+    line: int
+
+
+def put_imported(session: Session, rows: list[Imported]) -> list[str]:
+    """Write imported rows; per row ``created``, ``updated``, ``unchanged``, or ``merged`` (a
+    dossier motcua received itself: only its record is written, its own rows stay its facts).
+
+    A batch costs two reads (its dossiers, then their records) and one flush: one row at a time
+    took 1.4 ms a row, mostly the ORM's per-row round trips. Codes must be distinct."""
+    codes = [r.values["code"] for r in rows]
+    dossiers = {d.code: d for d in session.exec(select(Dossier).where(col(Dossier.code).in_(codes)))}
+    outcomes: dict[str, str] = {}
+    for row in rows:
+        v, dossier = row.values, dossiers.get(row.values["code"])
+        if dossier is None:
+            dossiers[v["code"]] = Dossier(code=v["code"], agency_code=row.agency_code, agency_name=row.agency_name,
+                                          registered_at=utcnow(), source="import",
+                                          **{k: v[k] for k in DOSSIER_FIELDS})
+            session.add(dossiers[v["code"]])
+            outcomes[v["code"]] = "created"
+        elif dossier.source == "import" and _set(
+                # a corrected received date may fall under another agency code (the 2025 merger)
+                dossier, v | {"agency_code": row.agency_code, "agency_name": row.agency_name},
                 DOSSIER_FIELDS + ("agency_code", "agency_name")):
             session.add(dossier)
-            outcome = "updated"
-    record = session.exec(select(DossierRecord).where(DossierRecord.dossier_id == dossier.id)).first()
-    if record is None:
-        record = DossierRecord(dossier_id=dossier.id, source_file=source_file, line=line,
-                               imported_at=utcnow(), **{k: values[k] for k in RECORD_FIELDS})
-        session.add(record)
-        outcome = "created" if outcome == "created" else "updated"
-    elif _set(record, values, RECORD_FIELDS):
-        record.source_file, record.line, record.imported_at = source_file, line, utcnow()
-        session.add(record)
-        outcome = "updated"
-    if dossier.source != "import" and outcome != "unchanged":
-        outcome = "merged"
+            outcomes[v["code"]] = "updated"
+        else:
+            outcomes[v["code"]] = "unchanged"
+    session.flush()  # the new dossiers' ids, for their records
+    ids = [dossiers[c].id for c in codes]
+    records = {r.dossier_id: r for r in session.exec(
+        select(DossierRecord).where(col(DossierRecord.dossier_id).in_(ids)))}
+    for row in rows:
+        v, dossier = row.values, dossiers[row.values["code"]]
+        record = records.get(dossier.id)
+        if record is None:
+            session.add(DossierRecord(dossier_id=dossier.id, source_file=row.source_file, line=row.line,
+                                      imported_at=utcnow(), **{k: v[k] for k in RECORD_FIELDS}))
+            if outcomes[v["code"]] == "unchanged":
+                outcomes[v["code"]] = "updated"
+        elif _set(record, v, RECORD_FIELDS):
+            record.source_file, record.line, record.imported_at = row.source_file, row.line, utcnow()
+            session.add(record)
+            outcomes[v["code"]] = "updated"
+        if dossier.source != "import" and outcomes[v["code"]] != "unchanged":
+            outcomes[v["code"]] = "merged"
     session.flush()
-    return outcome
+    return [outcomes[c] for c in codes]
 
 
 def record_of(session: Session, dossier_pk: int) -> DossierRecord | None:
