@@ -319,3 +319,20 @@ def test_the_command_line(tmp_path):
         assert refused.returncode == 2 and why in refused.stderr, refused.stderr
     missing = run("import", "dossiers", str(tmp_path / "none.csv"))
     assert missing.returncode == 2 and "cannot read" in missing.stderr
+
+
+def test_a_row_the_database_refuses_is_named_and_the_rest_kept(tmp_path):
+    """A real refusal (a trigger in the database), not a validation of ours: the batch is written
+    again row by row, the refused row is reported by line, the others are stored."""
+    from sqlalchemy import text
+
+    settings = Settings(data_dir=tmp_path)
+    migrate(settings.db_url)
+    with make_engine(settings.db_url).begin() as c:
+        c.execute(text("CREATE TRIGGER refuse BEFORE INSERT ON dossier WHEN NEW.code = 'HS-NO' "
+                       "BEGIN SELECT RAISE(ABORT, 'refused by the test trigger'); END"))
+    rows = [[code, "", "counter", "2026-03-05T08:00:00"] + [""] * 14 for code in ("HS-1", "HS-NO", "HS-2")]
+    report = import_dossiers(settings, _csv(tmp_path / "three.csv", rows))
+    assert (report["created"], [(b["line"], b["code"]) for b in report["bad"]]) == (2, [(3, "HS-NO")])
+    assert "refused by the test trigger" in report["bad"][0]["reason"]
+    assert kpi.explain(settings, "received", MARCH)["numerator"] == ["HS-1", "HS-2"]
