@@ -1,5 +1,6 @@
-"""The reports bucket: JSON and HTML reports that operators and auditors read (fixity audits
-now; KPI reports later). Each object carries its SHA-256 in its metadata, like the archive's."""
+"""The reports bucket: JSON and HTML reports that operators and auditors read (fixity audits under
+``fixity/``, the nightly KPI reports under ``kpi/``). Each object carries its SHA-256 in its
+metadata, like the archive's."""
 
 from __future__ import annotations
 
@@ -33,3 +34,13 @@ def put_bytes(client: Minio, bucket: str, key: str, body: bytes, content_type: s
     except (S3Error, HTTPError) as exc:
         raise s3_error(exc, f"writing the report {key}") from exc
     return key
+
+
+def list_reports(client: Minio, bucket: str, prefix: str = "") -> list[tuple[str, int, str]]:
+    """Every report under ``prefix``: (key, bytes, last modified ISO time), newest first."""
+    try:
+        found = [(o.object_name, o.size or 0, o.last_modified.isoformat() if o.last_modified else "")
+                 for o in client.list_objects(bucket, prefix=prefix or None, recursive=True)]
+    except (S3Error, HTTPError) as exc:
+        raise s3_error(exc, f"listing the reports under {prefix or '/'}") from exc
+    return sorted(found, key=lambda f: (f[2], f[0]), reverse=True)

@@ -17,12 +17,14 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
+import io
 import json
 import os
 import shutil
 import subprocess
 import tempfile
 
+import pytest
 from playwright.sync_api import expect, sync_playwright
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
@@ -99,12 +101,20 @@ def test_the_nightly_flow_writes_snapshots_an_artifact_and_a_report(stack_settin
     (reuse,) = [r for r in table if r["kpi"] == "reuse"]
     assert reuse["year"].startswith("0.3333 (1/3)") and reuse["target"] == 0.8
 
-    # the report, read as the auditor reads the reports bucket, opened in Chromium
-    client = make_client(stack_settings, "auditor")
-    body = client.get_object(stack_settings.reports_bucket, done["report_key"]).read().decode()
-    assert "Quyết định 766/QĐ-TTg" in body and body.count("<svg") == 9
+    # the report, fetched as an auditor fetches it (read-only identity, SHA-256 checked), opened in Chromium
+    listed = _motcua(stack_settings, "report", "list", "--prefix", "kpi/")
+    assert {"kpi/2024-03-01.html", "kpi/2024-03-01.json"} <= {r["key"] for r in listed}
     page_file = tmp_path / "kpi-report.html"
-    page_file.write_text(body, encoding="utf-8")
+    got = _motcua(stack_settings, "report", "get", done["report_key"], "-o", str(page_file))
+    assert got["bytes"] == page_file.stat().st_size
+    body = page_file.read_text(encoding="utf-8")
+    assert "Quyết định 766/QĐ-TTg" in body and body.count("<svg") == 9
+    # the auditor cannot write there
+    from minio.error import S3Error
+
+    with pytest.raises(S3Error):
+        make_client(stack_settings, "auditor").put_object(stack_settings.reports_bucket, "kpi/forged.html",
+                                                          io.BytesIO(b"x"), 1)
     ARTIFACTS.mkdir(exist_ok=True)
     SHOT.unlink(missing_ok=True)
     short_tmp = tempfile.mkdtemp(prefix="ui-", dir="/tmp" if len(tempfile.gettempdir()) > 40 else None)

@@ -1,4 +1,5 @@
-"""`motcua archive get | audit verify | fixity`: the signed archive, for auditors."""
+"""`motcua archive get | audit verify | fixity | report list | report get`: the signed archive and
+the reports, for auditors."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from motcua.errors import ExitCode, MotcuaError
 
 archive_app = typer.Typer(no_args_is_help=True, help="Read the signed archive (auditor identity).")
 audit_app = typer.Typer(no_args_is_help=True, help="Verify the signed archive.")
+report_app = typer.Typer(no_args_is_help=True, help="Read the reports: nightly KPIs, fixity audits (auditor identity).")
 app.add_typer(archive_app, name="archive")
 app.add_typer(audit_app, name="audit")
+app.add_typer(report_app, name="report")
 
 MARKS = {"ok": "[green]ok[/green]", "failed": "[red]FAIL[/red]",
          "indeterminate": "[yellow]UNDECIDED[/yellow]"}
@@ -50,6 +53,63 @@ def archive_get(
                    "version_id": info.version_id, "retention": info.retention_mode,
                    "retain_until": info.retain_until.isoformat() if info.retain_until else None}
         emit(as_json, payload, lambda: out.print(f"{output}: {len(data):,} bytes, sha256 {digest} (matches metadata)"))
+
+    run(as_json, body)
+
+
+@report_app.command("list")
+def report_list(
+    prefix: Annotated[str, typer.Option("--prefix", help="Only keys starting so: kpi/ or fixity/.")] = "",
+    as_json: JsonOpt = False,
+) -> None:
+    """The reports in the reports bucket, newest first."""
+    from motcua.storage.reports import list_reports
+    from motcua.storage.s3 import make_client
+
+    def body() -> None:
+        s = settings()
+        found = [{"key": k, "bytes": n, "modified": m}
+                 for k, n, m in list_reports(make_client(s, "auditor"), s.reports_bucket, prefix)]
+
+        def human() -> None:
+            table = Table(title=f"{len(found)} report(s) in {s.reports_bucket}/{prefix}")
+            for col in ("key", "bytes", "modified (UTC)"):
+                table.add_column(col)
+            for f in found:
+                table.add_row(f["key"], f"{f['bytes']:,}", f["modified"])
+            out.print(table)
+
+        emit(as_json, found, human)
+
+    run(as_json, body)
+
+
+@report_app.command("get")
+def report_get(
+    key: Annotated[str, typer.Argument(help="Report key, e.g. kpi/2026-03-31.html (report list shows them).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="File to write.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Download a report with the read-only auditor identity; checks its SHA-256."""
+    import hashlib
+
+    from motcua.errors import ArchiveIntegrityError
+    from motcua.storage import archive
+    from motcua.storage.s3 import make_client
+
+    def body() -> None:
+        s = settings()
+        client = make_client(s, "auditor")
+        info = archive.stat(client, s.reports_bucket, key)
+        if info is None:
+            raise MotcuaError(f"no report {key!r}", hint="motcua report list shows them", code="not_found")
+        data = archive.get_bytes(client, s.reports_bucket, key)
+        digest = hashlib.sha256(data).hexdigest()
+        if info.sha256 and digest != info.sha256:
+            raise ArchiveIntegrityError(f"{key}: downloaded SHA-256 {digest} differs from its metadata {info.sha256}")
+        output.write_bytes(data)
+        emit(as_json, {"key": key, "file": str(output), "bytes": len(data), "sha256": digest},
+             lambda: out.print(f"{output}: {len(data):,} bytes, sha256 {digest} (matches metadata)"))
 
     run(as_json, body)
 
