@@ -18,7 +18,7 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 from prefect.schedules import Cron
 
-from motcua.core.kpi import KPIS, standard_periods
+from motcua.core.kpi import KPIS, PASS_766, standard_periods
 from motcua.services.kpi import PERIOD_LABELS, months
 from motcua.services.kpi_report import render_html
 from motcua.settings import Settings
@@ -49,7 +49,7 @@ def nightly_kpis(settings: Settings | None = None, today: str = "") -> dict[str,
         table=[{"kpi": name, **{kind: _shown(r["kpis"][name]) for kind, r in results.items()},
                 "target": results["year"]["kpis"][name]["target"]} for name in KPIS]
         + [{"kpi": f"766.{rate}", **{kind: _rate(r["decision_766"], rate, verdict) for kind, r in results.items()},
-            "target": 0.8}
+            "target": PASS_766}
            for rate, verdict in (("rate_components", "verdict_components"), ("rate_results", "verdict_results"))],
         description=f"KPIs as of {yesterday}: day, month to date, year to date; report {settings.reports_bucket}/{key}",
     )

@@ -24,6 +24,27 @@ MARKS = {"ok": "[green]ok[/green]", "failed": "[red]FAIL[/red]",
          "indeterminate": "[yellow]UNDECIDED[/yellow]"}
 
 
+def _checked_download(bucket: str, key: str, *, missing: str, hint: str):
+    """An object read with the auditor identity, its bytes checked against the SHA-256 in its
+    metadata: (bytes, digest, what S3 says of it)."""
+    import hashlib
+
+    from motcua.errors import ArchiveIntegrityError
+    from motcua.storage import archive
+    from motcua.storage.s3 import make_client
+
+    client = make_client(settings(), "auditor")
+    info = archive.stat(client, bucket, key)
+    if info is None:
+        raise MotcuaError(missing, hint=hint, code="not_found")
+    data = archive.get_bytes(client, bucket, key)
+    digest = hashlib.sha256(data).hexdigest()
+    if info.sha256 and digest != info.sha256:
+        raise ArchiveIntegrityError(f"{key}: downloaded SHA-256 {digest} differs from its metadata {info.sha256}",
+                                    hint="run `motcua audit verify` and report it")
+    return data, digest, info
+
+
 @archive_app.command("get")
 def archive_get(
     key: Annotated[str, typer.Argument(help="Archive key, e.g. H13/2026/<dossier>/<id>.pdf")],
@@ -31,23 +52,12 @@ def archive_get(
     as_json: JsonOpt = False,
 ) -> None:
     """Download an archived object with the read-only auditor identity; checks its SHA-256."""
-    import hashlib
-
-    from motcua.errors import ArchiveIntegrityError
-    from motcua.storage import archive
-    from motcua.storage.s3 import make_client
 
     def body() -> None:
         s = settings()
-        client = make_client(s, "auditor")
-        info = archive.stat(client, s.archive_bucket, key)
-        if info is None:
-            raise MotcuaError(f"no object {key!r} in the archive", hint="check the key (motcua audit verify DOSSIER lists them)", code="not_found")
-        data = archive.get_bytes(client, s.archive_bucket, key)
-        digest = hashlib.sha256(data).hexdigest()
-        if info.sha256 and digest != info.sha256:
-            raise ArchiveIntegrityError(f"{key}: downloaded SHA-256 {digest} differs from its metadata {info.sha256}",
-                                        hint="run `motcua audit verify` and report it")
+        data, digest, info = _checked_download(
+            s.archive_bucket, key, missing=f"no object {key!r} in the archive",
+            hint="check the key (motcua audit verify DOSSIER lists them)")
         output.write_bytes(data)
         payload = {"key": key, "file": str(output), "bytes": len(data), "sha256": digest,
                    "version_id": info.version_id, "retention": info.retention_mode,
@@ -91,22 +101,10 @@ def report_get(
     as_json: JsonOpt = False,
 ) -> None:
     """Download a report with the read-only auditor identity; checks its SHA-256."""
-    import hashlib
-
-    from motcua.errors import ArchiveIntegrityError
-    from motcua.storage import archive
-    from motcua.storage.s3 import make_client
 
     def body() -> None:
-        s = settings()
-        client = make_client(s, "auditor")
-        info = archive.stat(client, s.reports_bucket, key)
-        if info is None:
-            raise MotcuaError(f"no report {key!r}", hint="motcua report list shows them", code="not_found")
-        data = archive.get_bytes(client, s.reports_bucket, key)
-        digest = hashlib.sha256(data).hexdigest()
-        if info.sha256 and digest != info.sha256:
-            raise ArchiveIntegrityError(f"{key}: downloaded SHA-256 {digest} differs from its metadata {info.sha256}")
+        data, digest, _info = _checked_download(settings().reports_bucket, key, missing=f"no report {key!r}",
+                                                hint="motcua report list shows them")
         output.write_bytes(data)
         emit(as_json, {"key": key, "file": str(output), "bytes": len(data), "sha256": digest},
              lambda: out.print(f"{output}: {len(data):,} bytes, sha256 {digest} (matches metadata)"))

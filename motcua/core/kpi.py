@@ -143,12 +143,11 @@ def figure(name: str, numerator: float, denominator: float, period: Period, targ
         return {"numerator": numerator, "denominator": denominator, "value": None, "target": goal,
                 "met": None}
     value = numerator / denominator
-    met = target.met(value, goal)
     if name == "desk_productivity":
         value = value * 365 / period.days
-        met = target.met(value, goal)
-        if goal is not None and received * 365 / period.days < goal:
-            met = None  # "trừ trường hợp tổng số hồ sơ tiếp nhận trong năm … ít hơn chỉ tiêu trên"
+    met = target.met(value, goal)
+    if name == "desk_productivity" and goal is not None and received * 365 / period.days < goal:
+        met = None  # "trừ trường hợp tổng số hồ sơ tiếp nhận trong năm … ít hơn chỉ tiêu trên"
     return {"numerator": numerator, "denominator": denominator, "value": value, "target": goal,
             "met": met}
 

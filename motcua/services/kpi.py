@@ -41,8 +41,7 @@ def compute(settings: Settings, period: Period, agency: str | None = None) -> di
     kpis = {name: figure(name, *counted["kpis"][name], period, goals[name], received=counted["received"])
             for name in KPIS}
     by_agency = counted["by_agency"]
-    total = {k: sum(c[k] for c in by_agency.values()) for k in COUNTED_766} \
-        if by_agency else {k: 0 for k in COUNTED_766}
+    total = {k: sum(c[k] for c in by_agency.values()) for k in COUNTED_766}
     return {"from": period.date_from.isoformat(), "to": period.date_to.isoformat(), "agency": agency,
             "kpis": kpis, "decision_766": decision_766(total),
             "decision_766_by_agency": {code: decision_766(c) for code, c in by_agency.items()}}

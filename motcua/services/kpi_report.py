@@ -14,7 +14,7 @@ import io
 from html import escape
 from typing import Any
 
-from motcua.core.kpi import COUNTERS_766, KPIS, LABELS, RATES
+from motcua.core.kpi import COUNTERS_766, KPIS, LABELS, PASS_766, RATES
 
 _CSS = """
 body{font-family:"Noto Sans","DejaVu Sans",Arial,sans-serif;margin:2em;color:#1a1a1a}
@@ -199,6 +199,6 @@ def render_csv(result: dict[str, Any]) -> str:
         writer.writerow(common + [f"766.{name}", cell(d[name]), "", "", "", ""])
     for rate, num, den, verdict in (("rate_components", "received_with_digitized", "received", "verdict_components"),
                                     ("rate_results", "results_digitized", "resolved", "verdict_results")):
-        writer.writerow(common + [f"766.{rate}", cell(d[num]), cell(d[den]), cell(d[rate]), "0.8",
+        writer.writerow(common + [f"766.{rate}", cell(d[num]), cell(d[den]), cell(d[rate]), str(PASS_766),
                                   cell(None if d[verdict] is None else d[verdict] == "Đạt")])
     return buffer.getvalue()

@@ -31,7 +31,7 @@ from motcua.storage.repository.kpi import count as count_kpis
 from motcua.storage.repository.kpi import explain as explain_kpi
 from motcua.storage.repository.kpi import save_snapshots as save_kpi_snapshots
 from motcua.storage.repository.kpi import step_durations
-from motcua.storage.repository.records import Imported, put_imported, record_of
+from motcua.storage.repository.records import Imported, put_imported
 from motcua.storage.repository.reuse import add_reuse_event, held_paper, held_papers, reuse_events
 from motcua.storage.repository.rounds import (
     SeenObject,
@@ -80,5 +80,5 @@ __all__ = [
     "mark_received", "never_handed", "set_due", "status_changes", "step_events_of",
     "ReuseFacts", "add_reuse_event", "held_paper", "held_papers", "reuse_events",
     "RANK_AT_MOST", "Filters", "Found", "Hit", "search", "store_text",
-    "count_kpis", "explain_kpi", "save_kpi_snapshots", "step_durations", "Imported", "put_imported", "record_of",
+    "count_kpis", "explain_kpi", "save_kpi_snapshots", "step_durations", "Imported", "put_imported",
 ]

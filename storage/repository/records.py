@@ -95,7 +95,3 @@ def put_imported(session: Session, rows: list[Imported]) -> list[str]:
             outcomes[v["code"]] = "merged"
     session.flush()
     return [outcomes[c] for c in codes]
-
-
-def record_of(session: Session, dossier_pk: int) -> DossierRecord | None:
-    return session.exec(select(DossierRecord).where(DossierRecord.dossier_id == dossier_pk)).first()
