@@ -1,6 +1,7 @@
 """Python HTTP servers of the stack: the Prefect server, and ``python -m`` servers like the PKI's.
 
-The Prefect server runs as ``python -m prefect server start`` on 127.0.0.1, offline and quiet.
+The Prefect server runs as ``python -m motcua.infra.prefect_main server start`` (Prefect's own
+command line, see below) on 127.0.0.1, offline and quiet.
 
 Why each setting (platform notes):
 
@@ -25,8 +26,10 @@ Why each setting (platform notes):
   runs Prefect's migrations at start (``CREATE EXTENSION pg_trgm`` among them): the database
   must exist and its user must be allowed to create in it.
 
-It is started as ``sys.executable -m prefect`` (not the ``prefect`` script) so that the argv
-recorded in ``stack.json`` is what ``/proc/<pid>/cmdline`` shows.
+It is started as ``sys.executable -m motcua.infra.prefect_main`` (Prefect's own command line,
+not the ``prefect`` script, so that the argv recorded in ``stack.json`` is what
+``/proc/<pid>/cmdline`` shows), which begins the server's SQLite write transactions
+``IMMEDIATE``: see :mod:`motcua.infra.prefect_main`.
 
 :func:`python_http_service` describes any other ``python -m module`` HTTP server with a health
 URL (the test PKI's TSA/OCSP server) in one call; :data:`motcua.infra.stack.SERVICES` lists it.
@@ -124,7 +127,7 @@ def spec(settings: Settings, creds: StackCredentials, ports: dict[str, int]) -> 
         },
     )
     argv = (
-        sys.executable, "-m", "prefect", "server", "start",
+        sys.executable, "-m", "motcua.infra.prefect_main", "server", "start",
         "--host", LOOPBACK, "--port", str(port),
     )
     return ServiceSpec(

@@ -7,7 +7,10 @@ Made once per signer (per process), shared by every thread:
   bundle for every request, even to an ``http://`` TSA (~40% of a B-LT signature's CPU here, see
   benchmarks/README.md), so requests go through ``requests`` instead;
 - the OCSP responses and CRLs the first document fetched, as DER bytes (safe to share), for
-  :data:`REVINFO_REUSE_SECONDS`: what goes into a document's DSS is never older than that.
+  :data:`REVINFO_REUSE_SECONDS`: what goes into a document's DSS is never older than that;
+- the size of the CMS signature container each level produced, so that later signatures reserve
+  their ``/Contents`` space from it instead of making a dummy signature first
+  (:mod:`motcua.signing.sizing`).
 
 Made once per thread (asn1crypto objects parse lazily and are not thread-safe): pyHanko's CMS
 signer (a token's key handle) and the validation context. A context made while a shared copy is
@@ -66,6 +69,7 @@ class AgencySigner:
     )
     _shared: dict = field(default_factory=dict, init=False, repr=False, compare=False)
     _tools: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    _cms_sizes: dict = field(default_factory=dict, init=False, repr=False, compare=False)
     _shared_lock: threading.Lock = field(
         default_factory=threading.Lock, init=False, repr=False, compare=False
     )
@@ -151,6 +155,19 @@ class AgencySigner:
             self._shared.clear()  # the dataclass is frozen: the dict is filled in place
             self._shared.update({"ocsps": tuple(o.dump() for o in context.ocsps),
                                  "crls": tuple(c.dump() for c in context.crls), "at": held[1]})
+
+    def cms_size(self, level: str) -> int | None:
+        """The largest CMS signature container (DER bytes) a ``level`` signature has had in this
+        process; ``None`` before the first."""
+        with self._shared_lock:
+            return self._cms_sizes.get(level)
+
+    def note_cms_size(self, level: str, size: int) -> None:
+        """Remember a signature's container size. Only ever grows: a TSA that answers from two
+        units with different certificates then gets room for the larger every time."""
+        with self._shared_lock:
+            if size > self._cms_sizes.get(level, 0):
+                self._cms_sizes[level] = size
 
     def forget_validation_context(self) -> None:
         """Drop this thread's context (after a failed fetch: never retry with its leftovers)."""

@@ -18,6 +18,10 @@ timestamp over all of it (what an archive verified years later needs: platform-n
 is never degraded: a TSA or OCSP/CRL server that cannot be reached raises
 :class:`~motcua.errors.SignPending` (DESIGN §3: the document waits in ``sign_pending``).
 
+Cost: ``/Contents`` is sized from the level's earlier signatures, not by a dummy signature per
+document (:mod:`motcua.signing.sizing`); the stamp's font is cut per agency
+(:mod:`motcua.signing.stamp`).
+
 Threads and event loops: :func:`sign_pdf` is synchronous and runs pyHanko's sync API, which
 starts its own event loop. Call it from a plain thread, never from inside a running loop (there,
 ``await asyncio.to_thread(sign_pdf, ...)``); inside a loop it raises ``RuntimeError`` before any
@@ -52,6 +56,7 @@ from motcua.settings import SignatureLevel
 from .agency import AgencySigner
 from .failures import redact, refuse_running_loop, translate_validation_failure
 from .levels import read_level
+from .sizing import ReservationMayBeTooSmall, measured_size, sign_sized
 from .stamp import StampSpec, place_stamp
 
 LEVELS: tuple[SignatureLevel, ...] = ("B-B", "B-T", "B-LT", "B-LTA")
@@ -130,17 +135,19 @@ def sign_pdf(
     data = Path(src).read_bytes()
     context = signer.validation_context() if spec.level in NEEDS_REVOCATION else None
     try:
-        signed, field_name = _sign(data, Path(src).name, spec, signer, stamp, context)
+        signed, field_name = _sign_sized(data, Path(src).name, spec, signer, stamp, context)
     except _SharedRevinfoNotEnough:
         # The OCSP responses/CRLs another document fetched did not do for this one (one
         # expired early, the chain changed): fetch afresh, as the first document did.
         context = signer.validation_context(fetch=True)
-        signed, field_name = _sign(data, Path(src).name, spec, signer, stamp, context)
+        signed, field_name = _sign_sized(data, Path(src).name, spec, signer, stamp, context)
     if context is not None:
         signer.share_revinfo(context)
-    result = _describe(signed, Path(dst), signer, field_name)
+    reader = PdfFileReader(BytesIO(signed))
+    result = _describe(reader, signed, Path(dst), signer, field_name)
     if result.level != spec.level:  # a pyHanko change, never a document's fault: fail loudly
         raise RuntimeError(f"asked for PAdES {spec.level}, pyHanko produced {result.level}")
+    signer.note_cms_size(spec.level, measured_size(reader, field_name))
     _write_atomically(Path(dst), signed)
     return result
 
@@ -149,11 +156,22 @@ class _SharedRevinfoNotEnough(Exception):
     """Validation with the shared revocation information alone (no fetching) failed."""
 
 
-def _sign(
+def _sign_sized(
     data: bytes, name: str, spec: SignatureSpec, signer: AgencySigner,
     stamp: StampSpec | None, context: ValidationContext | None,
 ) -> tuple[bytes, str]:
-    """One signing attempt on a fresh writer: (signed bytes, the new field's name)."""
+    """:func:`_sign` with ``/Contents`` sized from the level's earlier signatures, or by pyHanko
+    when that may not have fitted (:func:`motcua.signing.sizing.sign_sized`)."""
+    return sign_sized(lambda reserved: _sign(data, name, spec, signer, stamp, context, reserved),
+                      signer.cms_size(spec.level), name)
+
+
+def _sign(
+    data: bytes, name: str, spec: SignatureSpec, signer: AgencySigner,
+    stamp: StampSpec | None, context: ValidationContext | None, bytes_reserved: int | None,
+) -> tuple[bytes, str]:
+    """One signing attempt on a fresh writer: (signed bytes, the new field's name).
+    ``bytes_reserved=None`` lets pyHanko size ``/Contents`` with a dummy signature."""
     try:
         writer = IncrementalPdfFileWriter(BytesIO(data))
     except PdfReadError as exc:
@@ -178,8 +196,9 @@ def _sign(
             new_field_spec=placed.field_spec if placed is not None else None,
         )
         output = pdf_signer.sign_pdf(
-            writer, appearance_text_params=placed.text_params if placed is not None else None
-        )
+            writer, bytes_reserved=bytes_reserved,
+            appearance_text_params=placed.text_params if placed is not None else None,
+        )  # fmt: skip
     except TimestampRequestError as exc:
         raise SignPending(
             f"the time-stamping authority at {redact(signer.tsa_url)} did not answer: "
@@ -187,6 +206,8 @@ def _sign(
             hint="the document waits in sign_pending and is retried; check that the TSA is up",
         ) from exc
     except (SigningError, PathError, ValidationError) as exc:
+        if bytes_reserved is not None and _not_about_certificates(exc):
+            raise ReservationMayBeTooSmall from exc
         signer.forget_validation_context()
         if context is not None and not context.fetching_allowed:
             raise _SharedRevinfoNotEnough from exc
@@ -202,6 +223,13 @@ def _sign(
     except PdfReadError as exc:
         raise CorruptInput(f"{name} cannot be signed: {exc}") from exc
     return output.getvalue(), field_name
+
+
+def _not_about_certificates(exc: BaseException) -> bool:
+    """pyHanko says "does not fit" only as a plain ``SigningError`` (from
+    ``PreparedByteRangeDigest.fill_reserved_region``); one about a certificate is told apart by
+    its cause and never tried again."""
+    return isinstance(exc, SigningError) and translate_validation_failure(exc) is None
 
 
 def _check_services(level: SignatureLevel, signer: AgencySigner) -> None:
@@ -252,9 +280,11 @@ def _new_field_name(writer: IncrementalPdfFileWriter) -> str:
     return f"motcua_signature_{n}"
 
 
-def _describe(signed: bytes, dst: Path, signer: AgencySigner, field_name: str) -> SignResult:
+def _describe(
+    reader: PdfFileReader, signed: bytes, dst: Path, signer: AgencySigner, field_name: str
+) -> SignResult:
     """Read the new signature back: the level reported is the level the file carries."""
-    found = read_level(PdfFileReader(BytesIO(signed)), field_name, signer.key.cert_der)
+    found = read_level(reader, field_name, signer.key.cert_der)
     return SignResult(
         path=dst,
         level=found.level,

@@ -14,7 +14,13 @@ Why it is built this way:
   0.5 MB, more than a B-T signature). So the font is cut down once per process to the Latin and
   Vietnamese letters, digits and punctuation without hinting or OpenType layout tables (NFC
   Vietnamese needs no mark positioning: every letter is one precomposed glyph), and pyHanko
-  subsets that small font per document (~35 ms).
+  subsets that small font per document (~35 ms). That cut still has 1,035 glyphs of Noto Sans,
+  and pyHanko keeps glyph ids, so per document it parsed, subset and wrote back every glyph slot.
+  The stamp only ever shows its fixed words, one agency's name and the digits and separators of
+  the time, so the font pyHanko gets is cut once more, per agency name and process, to those
+  characters (53 glyphs for a typical name, ~6 ms once; :func:`_font_for`): a B-LT signature
+  with the stamp went from ~45 to ~37 ms CPU (2026-12-03). Same outlines, advance widths and
+  font descriptor metrics: the stamp renders pixel for pixel as before (pdftoppm, 300 dpi).
 - **Time zone.** The stamp shows the CMS signing time (the same instant pyHanko writes as
   ``signingTime``) in Asia/Ho_Chi_Minh, e.g. ``Thời gian ký: 22/11/2026 15:04:05 +07:00``,
   whatever the machine's zone: pyHanko renders the time with the local zone, so it is asked for
@@ -27,11 +33,13 @@ Why it is built this way:
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
-from functools import cache
+from datetime import UTC, datetime
+from functools import cache, lru_cache
 from io import BytesIO
 from pathlib import Path
+from string import digits
 
 from fontTools import subset, ttLib
 from fontTools.ttLib import TTLibError
@@ -139,7 +147,7 @@ def place_stamp(
     agency = "\n".join(_wrap(stamp.agency_name, font, text_width))
     return PlacedStamp(
         field_spec=SigFieldSpec(field_name, on_page=index, box=box),  # type: ignore[arg-type]
-        style=_style(font),
+        style=_style(_font_for(font, stamp.agency_name)),
         text_params={"agency": agency},
     )
 
@@ -242,13 +250,31 @@ def _font_bytes(path: Path) -> bytes:
             f"the stamp font {path} has no glyph for {''.join(missing)}",
             hint="use a font with Vietnamese coverage (fc-list :lang=vi), e.g. Noto Sans",
         )
+    return _cut(font, [c for a, b in _UNICODE_RANGES for c in range(a, b + 1)])
+
+
+@lru_cache(maxsize=16)
+def _font_for(font: bytes, agency_name: str) -> bytes:
+    """``font`` (from :func:`_font_bytes`) cut down to what a stamp for ``agency_name`` can
+    show: its fixed words, the name, and the digits and separators of any signing time.
+
+    Read without recomputing bounding boxes, so the metrics pyHanko copies into the PDF's font
+    descriptor (``/FontBBox`` from the ``head`` table, ascent and descent) are those of ``font``.
+    """
+    sample_time = format_signing_time(datetime(2026, 12, 3, tzinfo=UTC))
+    shown = STAMP_TEXT % {"agency": agency_name, "ts": sample_time}
+    return _cut(ttLib.TTFont(BytesIO(font), recalcBBoxes=False), {ord(c) for c in shown + digits})
+
+
+def _cut(font: ttLib.TTFont, unicodes: Iterable[int]) -> bytes:
+    """``font`` subset to ``unicodes``: no hinting, no OpenType layout, every name kept."""
     options = subset.Options()
     options.layout_features = []
     options.hinting = False
     options.name_IDs = ["*"]
     options.notdef_outline = True
     subsetter = subset.Subsetter(options)
-    subsetter.populate(unicodes=[c for a, b in _UNICODE_RANGES for c in range(a, b + 1)])
+    subsetter.populate(unicodes=unicodes)
     subsetter.subset(font)
     out = BytesIO()
     font.save(out)

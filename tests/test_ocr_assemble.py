@@ -5,6 +5,7 @@ language choice or text-layer geometry shows up as a number, not a feeling.
 """
 
 import datetime as dt
+import os
 import subprocess
 from collections import Counter
 
@@ -16,6 +17,7 @@ from motcua.core.ocr import OcrOptions, check_tesseract, ocr_pages
 from motcua.core.quality import character_error_rate
 from motcua.core.scan import ScanOptions, scan_document
 from motcua.samples import render
+from motcua.text import clean
 from tests.pages import body_page
 
 SCAN = ScanOptions(max_file_bytes=50 * 2**20, max_pages=20, max_page_pixels=100_000_000,
@@ -50,6 +52,19 @@ def test_clean_300dpi_page_cer_at_most_3_percent(clean_page, tmp_path):
     assert cer <= 0.03, f"CER {cer:.2%}"
     assert text.confidence is not None and text.confidence > 80
     assert "thủ tục hành chính" in text.text  # diacritics survive, NFC
+
+
+def test_text_is_what_tesseracts_own_txt_output_says(clean_page, tmp_path):
+    """The page text is put together from the TSV (one renderer fewer): it must be, line for
+    line and paragraph for paragraph, what ``tesseract … txt`` writes for the same image."""
+    doc, (text,) = _read(clean_page, tmp_path, "same")
+    (page,) = doc.pages
+    subprocess.run(["tesseract", str(page.ocr_path), str(tmp_path / "own"), "-l", "vie",
+                    "--dpi", str(page.dpi), "txt"], check=True, capture_output=True,
+                   env={**os.environ, "OMP_THREAD_LIMIT": "1"})
+    own = clean((tmp_path / "own.txt").read_text(encoding="utf-8")).strip()
+    assert own.count("\n\n") >= 2  # paragraphs, not one block
+    assert text.text == own
 
 
 def test_seal_and_signature_do_not_spoil_ocr(clean_page, tmp_path):
