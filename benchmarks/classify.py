@@ -87,7 +87,8 @@ def _read(image: Image.Image, dpi: int) -> str:
     analysis = layout.analyse(image)
     if abs(analysis.skew) >= layout.MIN_SKEW_DEGREES:
         image = layout.deskew(image, analysis.skew)
-    return pytesseract.image_to_string(layout.ocr_image(image), lang="vie", config=f"--dpi {dpi}")
+    return pytesseract.image_to_string(layout.ocr_image(image, dpi), lang="vie",
+                                       config=f"--dpi {dpi}")
 
 
 def _harsh(page: render.RenderedPage) -> Image.Image:

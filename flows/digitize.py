@@ -1,16 +1,16 @@
 """The `digitize-dossier` flow: every file of one intake round through
 scan → ocr → assemble → sign → archive → index (DESIGN §1).
 
-The flow only orders the work, with as few task runs as it allows (a task run costs the Prefect
-server ~30 ms of CPU: tasks/context.py): :func:`~motcua.tasks.rounds.open_round` (plain
-bookkeeping in the flow's own run, see tasks/rounds.py) checks the signing plan (a bad key fails the run before
+The flow only orders the work, and all of it runs in the flow's own run, without task runs (a
+task run costs the Prefect server and the worker ~45 ms of CPU between them; docs/operations.md):
+:func:`~motcua.tasks.rounds.open_round` checks the signing plan (a bad key fails the run before
 any OCR), takes the round (the files the watcher gave this run, or, for a run started by hand,
 the dossier's new files), registers the dossier and receives each file (downloaded and hashed,
-so that two files with the same bytes become one document before any work starts); then every
-document runs concurrently as one ``digitize-document`` task
-(:func:`~motcua.tasks.document.digitize_document`, each step a step event of its own); pages run
-in parallel inside the OCR step, and a process-wide cap keeps Tesseract at one process per core
-however many documents are in flight; :func:`~motcua.tasks.rounds.close_round` ends it.
+so that two files with the same bytes become one document before any work starts); then the
+documents run concurrently, each through :func:`~motcua.tasks.document.digitize_document` on a
+thread of the run (each step a step event of its own in motcua's database, its logs the run's);
+pages run in parallel inside the OCR step, and a process-wide cap keeps Tesseract at one process
+per core however many documents are in flight; :func:`~motcua.tasks.rounds.close_round` ends it.
 
 Submissions that reached the archive or the quarantine are removed from intake at the end (their
 bytes live on there); those waiting to be signed stay. The round is closed with the outcome (so
@@ -19,20 +19,24 @@ bytes live on there); those waiting to be signed stay. The round is closed with 
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import os
 import socket
+from concurrent.futures import ThreadPoolExecutor
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from prefect.runtime import flow_run
-from prefect.task_runners import ThreadPoolTaskRunner
 
 from motcua.outcomes import DocumentOutcome, DossierOutcome
 from motcua.settings import Settings
 from motcua.tasks.context import DocumentRef
 from motcua.tasks.document import digitize_document
 from motcua.tasks.rounds import OpenedRound, close_round, fail_round, open_round, round_held
+
+DOCUMENTS_AT_ONCE = 4
+"""Documents of one round in flight at once: their pages share the process's Tesseract slots."""
 
 
 def this_process() -> str:
@@ -43,7 +47,6 @@ def this_process() -> str:
 @flow(
     name="digitize-dossier",
     flow_run_name="digitize/{dossier_code}",
-    task_runner=ThreadPoolTaskRunner(max_workers=4),
     validate_parameters=False,
 )
 def digitize_dossier(dossier_code: str, settings: Settings | None = None,
@@ -70,14 +73,17 @@ def digitize_dossier(dossier_code: str, settings: Settings | None = None,
 
 
 def _digitize_round(settings: Settings, dossier_code: str, opened: OpenedRound) -> DossierOutcome:
-    """Every document of the round as one ``digitize-document`` task, several at a time; a file
-    with the same bytes as another of the round is that document, reported twice."""
+    """Every document of the round, :data:`DOCUMENTS_AT_ONCE` at a time, on threads that carry
+    the run's context (its logger, its run id for the step events); a file with the same bytes
+    as another of the round is that document, reported twice."""
     primaries: dict[int, DocumentRef] = {}
     for doc, row in opened.received:
         primaries.setdefault(row.id, doc)
-    futures = {row.id: digitize_document.submit(settings, doc, row, opened.plan)
-               for doc, row in opened.received if primaries[row.id] is doc}
-    by_pk = {pk: f.result() for pk, f in futures.items()}
+    with ThreadPoolExecutor(max_workers=DOCUMENTS_AT_ONCE, thread_name_prefix="document") as pool:
+        futures = {row.id: pool.submit(contextvars.copy_context().run, digitize_document,
+                                       settings, doc, row, opened.plan)
+                   for doc, row in opened.received if primaries[row.id] is doc}
+        by_pk = {pk: f.result() for pk, f in futures.items()}
     outcomes = []
     for doc, row in opened.received:
         if primaries[row.id] is doc:

@@ -30,6 +30,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prefect import flow, get_run_logger, task
+from prefect import tags as prefect_tags
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY
 
 from motcua.flows.digitize import digitize_dossier, this_process
@@ -85,12 +86,23 @@ def process_round() -> str:
         return "nothing to do: another worker took the round"
     STATUS.count("running")
     try:
-        with no_flow_heartbeat():  # the run tags itself (agency, procedure): tasks/rounds.py
+        with no_flow_heartbeat(), prefect_tags(*_run_tags(settings, claimed.dossier_code)):
             digitize_dossier(claimed.dossier_code, settings, round_pk=claimed.pk)
     finally:
         STATUS.count("running", -1)
         STATUS.count("done")
     return f"{claimed.dossier_code} round {claimed.number}: done"
+
+
+def _run_tags(settings: Settings, code: str) -> list[str]:
+    """The dossier's tags (agency, procedure), given to its run when it is created: tagging the
+    run afterwards cost two more calls to the server per dossier. Empty if the manifest cannot
+    be read now: the run then tags itself, or fails with what went wrong (tasks/rounds.py)."""
+    try:
+        return watch.tags_for(settings, code)
+    except Exception as exc:  # noqa: BLE001 (the run itself reports it, with the round)
+        get_run_logger().info("dossier %s: tags left to the run (%s)", code, type(exc).__name__)
+        return []
 
 
 def ring(settings: Settings) -> int:

@@ -1,13 +1,13 @@
 """What the digitization steps hand each other, and how each step is recorded.
 
-Steps are plain functions run inside a document's Prefect task (tasks/document.py): a Prefect
-task run costs the Prefect server ~30 ms of CPU, and one per step per document made the server
-the bottleneck on 2 cores (0.47 s of server CPU for a 1-page dossier, measured). Every step is
-still a step event of its own, with its attempt, in motcua's database.
+Steps are plain functions run in the dossier's flow run, a thread per document
+(tasks/document.py): a Prefect task run costs the Prefect server ~30 ms of CPU, and one per step
+per document made the server the bottleneck on 2 cores (0.47 s of server CPU for a 1-page
+dossier, measured). Every step is still a step event of its own, with its attempt, in motcua's
+database.
 
 Steps pass small frozen references (database keys, object keys, local paths in the run's work
-folder), never file contents: Prefect keeps task inputs and results in memory and shows them in
-the UI.
+folder), never file contents.
 
 Every step runs inside :func:`recorded_step`: **one** database session for the whole step. The
 ``running`` :class:`~motcua.storage.models.StepEvent` is committed first (so an operator sees the
@@ -89,7 +89,7 @@ class StepRecord:
 
 attempt_number: ContextVar[int] = ContextVar("attempt_number", default=0)
 """The attempt of the step being run, set by :func:`motcua.tasks.policies.retried`; 0 = use the
-Prefect task run's own count."""
+Prefect task run's own count (1 outside a task run)."""
 
 
 def run_ids() -> tuple[int, str | None, str | None]:

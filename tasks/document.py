@@ -1,5 +1,6 @@
 """One document through scan → ocr → assemble → sign → archive → index: the per-document
-composition that the `digitize-dossier` flow runs for each document, concurrently.
+composition that the `digitize-dossier` flow runs for each document, concurrently, on threads
+of its own run (not as a Prefect task run of its own: flows/digitize.py).
 
 What can happen to a document (each is an outcome, :class:`~motcua.outcomes.DocumentOutcome`):
 
@@ -22,8 +23,7 @@ from __future__ import annotations
 
 import shutil
 
-from prefect import get_run_logger, task
-from prefect.cache_policies import NO_CACHE
+from prefect import get_run_logger
 
 from motcua.core.assemble import document_text
 from motcua.errors import SignPending
@@ -45,7 +45,6 @@ from motcua.tasks.sign import sign_step
 from motcua.tasks.signatures import check_signatures_step
 
 
-@task(name="digitize-document", task_run_name="document/{doc.source_name}", cache_policy=NO_CACHE)
 def digitize_document(settings: Settings, doc: DocumentRef, row: Document,
                       plan: SigningPlan) -> DocumentOutcome:
     try:

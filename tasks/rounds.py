@@ -68,7 +68,8 @@ def open_round(settings: Settings, dossier_code: str, round_pk: int | None, work
 def _receive(settings: Settings, dossier_code: str, ref: RoundRef, plan: SigningPlan) -> OpenedRound:
     if flow_run.id:
         intake_watch.note_flow_run(settings, ref.pk, str(flow_run.id))
-        _tag_this_run(intake_watch.tags_for(settings, dossier_code))
+        if not any(tag.startswith("agency:") for tag in flow_run.tags):  # not tagged at creation
+            _tag_this_run(intake_watch.tags_for(settings, dossier_code))
     keys = intake_watch.round_files(settings, ref.pk)
     get_run_logger().info("dossier %s: round %d, %d file(s)%s", dossier_code, ref.number, len(keys),
                           " (added after the dossier was processed)" if ref.number > 1 else "")
@@ -86,10 +87,10 @@ def _receive(settings: Settings, dossier_code: str, ref: RoundRef, plan: Signing
 
 
 def _tag_this_run(tags: list[str]) -> None:
-    """Put the dossier's agency and procedure on this flow run only, not on its task runs: a
-    tag on a task run makes Prefect ask the server for tag concurrency slots before the task
-    starts, which cost ~2 s per dossier here (seen with 3.9.1: a 10-page dossier took 9.3 s with
-    its tags in the run's context, 7.3 s without)."""
+    """Put the dossier's agency and procedure on this flow run, for a run that was not given them
+    when it was created (a worker's are: flows/service.py; one started by hand is not): two
+    calls to the server. (Tags on task runs would make Prefect ask the server for tag
+    concurrency slots before each task: ~2 s per dossier, seen with 3.9.1; the run has none.)"""
     from prefect.client.orchestration import SyncPrefectClient, get_client
     from prefect.context import get_run_context
 

@@ -6,6 +6,7 @@ language choice or text-layer geometry shows up as a number, not a feeling.
 
 import datetime as dt
 import os
+import re
 import subprocess
 from collections import Counter
 
@@ -16,6 +17,7 @@ from motcua.core.assemble import assemble_pdf
 from motcua.core.ocr import OcrOptions, check_tesseract, ocr_pages
 from motcua.core.quality import character_error_rate
 from motcua.core.scan import ScanOptions, scan_document
+from motcua.core.textlayer import Box, LineWords, write_text_pdf
 from motcua.samples import render
 from motcua.text import clean
 from tests.pages import body_page
@@ -65,6 +67,27 @@ def test_text_is_what_tesseracts_own_txt_output_says(clean_page, tmp_path):
     own = clean((tmp_path / "own.txt").read_text(encoding="utf-8")).strip()
     assert own.count("\n\n") >= 2  # paragraphs, not one block
     assert text.text == own
+
+
+def test_text_layer_puts_each_word_on_its_box(tmp_path):
+    """The text-only page written from the TSV (motcua/core/textlayer.py): the font embedded,
+    the words extractable in Vietnamese, each on its box (the line's height, the word's left)."""
+    line = LineWords(Box(100, 200, 900, 50), (("Điều", Box(100, 200, 180, 50)),
+                                              ("kiện", Box(320, 204, 150, 44))))
+    below = LineWords(Box(100, 300, 400, 40), (("Sở", Box(100, 300, 90, 40)),))
+    pdf = write_text_pdf([line, below], 2480, 3508, 300, tmp_path / "layer.pdf")
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "GlyphLessFont" in fonts and " yes " in fonts.splitlines()[-1]  # embedded
+    assert _pdftotext(pdf, 0, "-raw").split() == ["Điều", "kiện", "Sở"]
+    html = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    words = re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">'
+                       r'([^<]+)</word>', html)
+    boxes = {word: (float(x), float(top), float(bottom)) for x, top, bottom, word in words}
+    scale = 72 / 300
+    for word, (left, top, bottom) in [("Điều", (100, 200, 250)), ("kiện", (320, 200, 250)),
+                                      ("Sở", (100, 300, 340))]:
+        assert boxes[word] == pytest.approx((left * scale, top * scale, bottom * scale), abs=0.3)
 
 
 def test_seal_and_signature_do_not_spoil_ocr(clean_page, tmp_path):

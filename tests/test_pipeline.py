@@ -144,8 +144,7 @@ def test_step_events_are_recorded_in_utc_with_the_flow_run(stack_settings, digit
         for e in events:
             assert e.started_at.tzinfo is dt.UTC and e.finished_at >= e.started_at
             assert e.flow_run_id == outcome.flow_run_id and e.attempt >= 1
-            # receive runs while the round opens, in the flow's own run; the rest in the task
-            assert (e.task_run_id is None) == (e.step == "receive")
+            assert e.task_run_id is None  # every step runs in the flow's own run
 
 
 def test_identifiers_and_reuse_entries(stack_settings, digitized):

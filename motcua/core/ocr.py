@@ -1,12 +1,13 @@
 """The `ocr` step's pure core: Tesseract (``vie``) on every page, pages in parallel.
 
-One Tesseract pass per page writes two things at once: a *text-only* PDF page (invisible
-GlyphLessFont text at the right positions, ``textonly_pdf=1``) that :mod:`motcua.core.assemble` lays
-over the colour scan, and a TSV of the words, whose confidences give the page's mean confidence
-and from which the plain text is put together exactly as Tesseract's own ``txt`` output lays it
-out (words of a line joined by spaces, a line per line, a blank line after each paragraph: the
-same text on every page compared). A third renderer for that text cost ~7 ms of Tesseract's CPU
-a page (2026-12-03).
+One Tesseract pass per page writes one thing: a TSV of the words with their boxes and
+confidences. From it come the page's mean confidence, the plain text, put together exactly as
+Tesseract's own ``txt`` output lays it out (words of a line joined by spaces, a line per line, a
+blank line after each paragraph: the same text on every page compared), and the *text-only* PDF
+page (invisible GlyphLessFont text at the words' places) that :mod:`motcua.core.assemble` lays
+over the colour scan, written by :mod:`motcua.core.textlayer` as Tesseract's ``textonly_pdf``
+renderer would. Tesseract's own PDF and txt renderers on top of the TSV cost ~39 ms of its CPU a
+page (2026-12-03).
 
 Why these choices (measured, see docs/platform.md):
 
@@ -15,8 +16,9 @@ Why these choices (measured, see docs/platform.md):
   it 2.5–6.5× *slower* on a 2-core machine.
 - Threads, not a process pool: the work happens in the ``tesseract`` subprocess, so threads that
   wait on it run pages truly in parallel, without pickling pages or paying a process start-up.
-- ``--dpi`` passed explicitly: without it Tesseract assumes 70 dpi for images lacking the tag and
-  writes a text layer 4× too large for the page.
+- ``--dpi`` passed explicitly: without it Tesseract assumes 70 dpi for images lacking the tag
+  (its own PDF renderer then wrote a text layer 4× too large for the page; the layer written here
+  takes the dpi from the scan step).
 
 A page whose words come back with a very low mean confidence may be upside down (the projection
 test in :mod:`motcua.core.layout` only sees sideways pages): OSD is asked, and if it says 180° the page
@@ -28,6 +30,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -40,6 +43,7 @@ from pytesseract.pytesseract import run_tesseract
 from motcua.core import layout
 from motcua.core.cpu import tesseract_slot
 from motcua.core.scan import PageImage
+from motcua.core.textlayer import Box, LineWords, check_font, write_text_pdf
 from motcua.errors import ConfigurationError, OcrFailed, TransientError
 from motcua.settings import Settings
 from motcua.text import clean
@@ -76,8 +80,19 @@ class PageText:
         return self.words == 0
 
 
+_CHECKED: dict[str, float] = {}  # languages → when they were last found (time.monotonic())
+CHECK_AGAIN_SECONDS = 60.0
+
+
 def check_tesseract(languages: str) -> None:
-    """Fail before any work if Tesseract or a language model is missing."""
+    """Fail before any work if Tesseract, a language model or its GlyphLessFont is missing.
+
+    A success is remembered for :data:`CHECK_AGAIN_SECONDS` in this process: asking Tesseract
+    for its languages starts it (9 ms of CPU), which every dossier of a busy worker paid."""
+    found = _CHECKED.get(languages)
+    if found is not None and time.monotonic() - found < CHECK_AGAIN_SECONDS:
+        return
+    check_font()
     try:
         available = set(pytesseract.get_languages(config=""))
     except (pytesseract.TesseractNotFoundError, pytesseract.TesseractError) as exc:
@@ -90,6 +105,7 @@ def check_tesseract(languages: str) -> None:
             f"Tesseract language model(s) missing: {', '.join(missing)}",
             hint="install tesseract-ocr-vie (infra/bootstrap.sh does)",
         )
+    _CHECKED[languages] = time.monotonic()
 
 
 @dataclass(frozen=True)
@@ -97,15 +113,24 @@ class _Reading:
     text: str  # as Tesseract's txt renderer writes it
     confidence: float | None
     words: int
+    lines: tuple[LineWords, ...]  # for the text layer
+
+
+def _box(row: dict) -> Box:
+    return Box(int(row["left"]), int(row["top"]), int(row["width"]), int(row["height"]))
 
 
 def _read_tsv(tsv: str) -> _Reading:
-    """The page's text and mean word confidence, from Tesseract's TSV (word rows: level 5)."""
+    """The page's text, mean word confidence and lines of words with their boxes, from
+    Tesseract's TSV (rows of level 4 are lines, of level 5 words)."""
     paragraphs: list[list[list[str]]] = []
     confidences: list[float] = []
+    lines: list[tuple[Box, list[tuple[str, Box]]]] = []
     last_paragraph: tuple[str, ...] | None = None
     last_line: tuple[str, ...] | None = None
     for row in csv.DictReader(io.StringIO(tsv), delimiter="\t", quoting=csv.QUOTE_NONE):
+        if row.get("level") == "4":
+            lines.append((_box(row), []))
         if row.get("level") != "5":
             continue
         word = row.get("text") or ""
@@ -118,27 +143,32 @@ def _read_tsv(tsv: str) -> _Reading:
             paragraphs[-1].append([])
             last_line = line
         paragraphs[-1][-1].append(word)
+        if lines:
+            lines[-1][1].append((word, _box(row)))
         try:
             conf = float(row.get("conf") or -1)
         except ValueError:
             continue
         if word.strip() and conf >= 0:
             confidences.append(conf)
-    text = "\n".join("".join(" ".join(words) + "\n" for words in lines) for lines in paragraphs)
+    text = "\n".join("".join(" ".join(words) + "\n" for words in lines_) for lines_ in paragraphs)
+    laid = tuple(LineWords(box, tuple(words)) for box, words in lines if words)
     if not confidences:
-        return _Reading(text, None, 0)
-    return _Reading(text, round(sum(confidences) / len(confidences), 2), len(confidences))
+        return _Reading(text, None, 0, laid)
+    return _Reading(text, round(sum(confidences) / len(confidences), 2), len(confidences), laid)
 
 
-def _tesseract(image: Path, out_base: Path, dpi: int, opts: OcrOptions) -> _Reading:
-    """Run Tesseract once; return what it read. Writes ``out_base``.pdf (text only)."""
-    config = f"--dpi {dpi} -c textonly_pdf=1 -c tessedit_create_tsv=1"
+def _tesseract(image: Path, out_base: Path, page: PageImage, opts: OcrOptions) -> _Reading:
+    """Run Tesseract once (its TSV only); return what it read, and write its text layer to
+    ``out_base``.pdf (:mod:`motcua.core.textlayer`)."""
     with tesseract_slot(opts.workers):
         run_tesseract(
-            str(image), str(out_base), extension="pdf", lang=opts.languages,
-            config=config, timeout=opts.timeout_seconds,
+            str(image), str(out_base), extension="tsv", lang=opts.languages,
+            config=f"--dpi {page.dpi} -c tessedit_create_tsv=1", timeout=opts.timeout_seconds,
         )
-    return _read_tsv(out_base.with_suffix(".tsv").read_text(encoding="utf-8"))
+    reading = _read_tsv(out_base.with_suffix(".tsv").read_text(encoding="utf-8"))
+    write_text_pdf(reading.lines, page.width, page.height, page.dpi, out_base.with_suffix(".pdf"))
+    return reading
 
 
 def ocr_page(page: PageImage, opts: OcrOptions) -> PageText:
@@ -147,7 +177,7 @@ def ocr_page(page: PageImage, opts: OcrOptions) -> PageText:
     last_error: Exception | None = None
     for _attempt in range(ATTEMPTS):
         try:
-            reading = _tesseract(page.ocr_path, out_base, page.dpi, opts)
+            reading = _tesseract(page.ocr_path, out_base, page, opts)
             break
         except (pytesseract.TesseractError, RuntimeError) as exc:
             # RuntimeError is pytesseract's timeout: a page Tesseract cannot finish in
@@ -173,7 +203,7 @@ def ocr_page(page: PageImage, opts: OcrOptions) -> PageText:
             if rotation == 180:
                 layout.turn(img, 180).save(turned_image, format="BMP", dpi=(page.dpi, page.dpi))
         if rotation == 180:
-            again = _tesseract(turned_image, turned_base, page.dpi, opts)
+            again = _tesseract(turned_image, turned_base, page, opts)
             if (again.confidence or 0) > confidence:
                 text, confidence, words, turned = again.text, again.confidence, again.words, 180
                 text_pdf = turned_base.with_suffix(".pdf")

@@ -47,7 +47,7 @@ class PageImage:
     index: int
     image_path: Path  # JPEG, colour kept, upright and deskewed: the PDF's visible layer
     image_mode: str  # "RGB" or "L"
-    ocr_path: Path  # 8-bit grayscale BMP with seals and blue ink faded: what Tesseract reads
+    ocr_path: Path  # BMP, seals and blue ink faded, black and white from 250 dpi: what Tesseract reads
     width: int
     height: int
     dpi: int
@@ -155,7 +155,7 @@ def normalise_page(raw: RawPage, out_dir: Path, opts: ScanOptions) -> PageImage 
     # Tesseract as fast as PNG; PGM, as cheap to write, made every Tesseract pass ~0.13 s slower
     # (seen on 300 dpi pages). It lives only in the work folder.
     ocr_path = stem.with_suffix(".ocr.bmp")
-    layout.ocr_image(img).save(ocr_path, format="BMP", dpi=(dpi, dpi))
+    layout.ocr_image(img, dpi).save(ocr_path, format="BMP", dpi=(dpi, dpi))
     return PageImage(
         index=raw.index,
         image_path=image_path,
