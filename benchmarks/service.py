@@ -83,18 +83,13 @@ def _wait(settings: Settings, codes: list[str], timeout: float = 1800.0) -> dict
     often this looks does not change them; it looks twice a second, in one query, because the
     benchmark shares the cores it measures: polling 20 dossiers' rounds every 50 ms cost
     ~2 core-seconds of a 30 s throughput run (measured 2026-12-03)."""
-    from sqlmodel import col, select
-
     from motcua.storage.db import open_session
-    from motcua.storage.models import IntakeRound
+    from motcua.storage.repository import rounds_of_codes
 
     deadline = time.monotonic() + timeout
     while True:
         with open_session(settings.db_url) as session:
-            rounds: dict[str, list] = {c: [] for c in codes}
-            for row in session.exec(select(IntakeRound).where(
-                    col(IntakeRound.dossier_code).in_(codes)).order_by(col(IntakeRound.number))):
-                rounds[row.dossier_code].append(row)
+            rounds = rounds_of_codes(session, codes=codes)
         if all(r and r[-1].state in ("done", "failed") for r in rounds.values()):
             failed = [c for c, r in rounds.items() if r[-1].state != "done"]
             if failed:

@@ -86,12 +86,30 @@ def process_round() -> str:
         return "nothing to do: another worker took the round"
     STATUS.count("running")
     try:
-        with no_flow_heartbeat(), prefect_tags(*_run_tags(settings, claimed.dossier_code)):
+        with no_flow_heartbeat(), prefect_tags(*_run_tags(settings, claimed.dossier_code)), \
+                outside_this_task_run():
             digitize_dossier(claimed.dossier_code, settings, round_pk=claimed.pk)
     finally:
         STATUS.count("running", -1)
         STATUS.count("done")
     return f"{claimed.dossier_code} round {claimed.number}: done"
+
+
+@contextmanager
+def outside_this_task_run() -> Iterator[None]:
+    """The dossier's run as a run of its own, not inside this ``process-round`` task run.
+
+    Prefect 3.9.1 leaves the task's context in place in a flow called from a task, and
+    ``get_run_logger()`` and ``prefect.runtime.task_run`` look at the task first: every log line
+    of the dossier's run went to the delivery's task run (which belongs to the watcher's flow
+    run), none to ``digitize/<code>``, where the operator looks (seen 2026-12-03)."""
+    from prefect.context import TaskRunContext
+
+    token = TaskRunContext.__var__.set(None)  # type: ignore[arg-type]
+    try:
+        yield
+    finally:
+        TaskRunContext.__var__.reset(token)
 
 
 def _run_tags(settings: Settings, code: str) -> list[str]:

@@ -1,5 +1,6 @@
 """``python -m motcua.infra.prefect_main server start …``: Prefect's own command line, with every
-write transaction of its server on SQLite begun ``IMMEDIATE``.
+transaction its server begins on SQLite (``begin_transaction``: the writes, and the few reads
+that ask for one) begun ``IMMEDIATE``.
 
 Why: Prefect 3.9.1's server begins most transactions ``DEFERRED`` on SQLite. One that reads
 before it writes (``POST /task_runs/`` does) is refused at once with "database is locked" when
@@ -12,7 +13,9 @@ delivery (Prefect issue #18934 is this message). Begun ``IMMEDIATE``, a transact
 write lock first and waits for it under ``busy_timeout`` (Prefect sets 60 s), as the transactions
 Prefect itself marks ``with_for_update`` already do. Reads outside a transaction are untouched.
 
-PostgreSQL (``MOTCUA_PREFECT_DATABASE_URL``) is left exactly as Prefect runs it.
+PostgreSQL (``MOTCUA_PREFECT_DATABASE_URL``) is left exactly as Prefect runs it. The change
+lives in this process: a server started with ``--workers`` above 1 (uvicorn's own processes)
+would not have it; the stack starts one.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """Retry policy shared by the steps: retry only what may pass.
 
 Bad input fails the same way every time, so retrying it only delays the quarantine; an outside
-service that is down (S3, the TSA) may be back in a few seconds. The Prefect task (one per
-document) uses :func:`retry_only_transient`; the steps inside it that talk to outside services
-(sign, archive, quarantine), and the two ends of a round (tasks/rounds.py), use :func:`retried`,
-so that every attempt is a step event of its own.
+service that is down (S3, the TSA) may be back in a few seconds. Prefect tasks use
+:func:`retry_only_transient`; the steps that talk to outside services (sign, archive,
+quarantine), and the two ends of a round (tasks/rounds.py), use :func:`retried`, so that every
+attempt is a step event of its own.
 """
 
 from __future__ import annotations

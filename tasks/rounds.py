@@ -1,5 +1,5 @@
-"""The two ends of a `digitize-dossier` run (between them, one Prefect task per document:
-tasks/document.py). They are plain functions run in the flow's own run, not task runs: each task
+"""The two ends of a `digitize-dossier` run (between them, each document on a thread of the
+run: tasks/document.py). They are plain functions run in the flow's own run, not task runs: each task
 run costs the Prefect server and the worker ~45 ms of CPU between them (states, events, the run
 row), and these two do bookkeeping an operator reads in the run's logs; as task runs they were
 ~40% of all task runs and cost ~0.5 s of 2-core wall time per 20 dossiers (measured, see

@@ -126,6 +126,16 @@ def test_multipage_tiff_and_scanned_pdf(tmp_path):
     assert all("rasterised" not in p.flags for p in pdf.pages)  # the embedded scan was taken
 
 
+def test_a_page_without_dpi_stays_grey_for_tesseract(tmp_path):
+    """Its dpi is only assumed (a phone photo): no single threshold is trusted for it."""
+    path = tmp_path / "photo.png"
+    body_page(dpi=300).image.save(path)  # no dpi written
+    (p,) = scan_document(path, tmp_path / "o", OPTS).pages
+    assert "dpi_assumed" in p.flags and p.dpi >= 250
+    with Image.open(p.ocr_path) as seen:
+        assert seen.mode == "L"
+
+
 @pytest.mark.parametrize(("dpi", "mode"), [(200, "L"), (300, "1")])
 def test_seal_and_blue_ink_fade_in_the_ocr_image(tmp_path, dpi, mode):
     """Seals and blue ink fade from what Tesseract reads; from 250 dpi it reads black and white

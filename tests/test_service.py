@@ -23,6 +23,8 @@ from prefect.client.schemas.filters import (
     ArtifactFilterFlowRunId,
     FlowRunFilter,
     FlowRunFilterName,
+    LogFilter,
+    LogFilterFlowRunId,
 )
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
@@ -99,6 +101,20 @@ def test_a_file_dropped_into_intake_is_archived_with_nothing_else_started(servic
         with get_client(sync_client=True) as client:
             artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(
                 flow_run_id=ArtifactFilterFlowRunId(any_=[run.id])))
+            # the run's own lines and each document's are the run's, where the operator looks;
+            # the worker sends its log lines every 2 s
+            deadline = time.monotonic() + 30
+            while True:
+                logs = client.read_logs(log_filter=LogFilter(
+                    flow_run_id=LogFilterFlowRunId(any_=[run.id])))
+                messages = [entry.message for entry in logs]
+                if any(m.startswith("don.png: archived at") for m in messages) or \
+                        time.monotonic() > deadline:
+                    break
+                time.sleep(0.5)
+    assert any(m.startswith(f"dossier {code}: round 1,") for m in messages), messages
+    assert any(m.startswith("don.png: mean confidence") for m in messages), messages
+    assert any(m.startswith("don.png: archived at") for m in messages), messages
     (artifact,) = [a for a in artifacts if a.type == "markdown"]
     assert artifact.key == "digitize-" + code.lower().replace(".", "-")
     assert outcome["documents"][0]["archive_key"] in artifact.data

@@ -134,9 +134,11 @@ def deskew(img: Image.Image, skew: float) -> Image.Image:
     return img.rotate(skew, resample=Image.Resampling.BICUBIC, fillcolor=fill)
 
 
-def ocr_image(img: Image.Image, dpi: int) -> Image.Image:
+def ocr_image(img: Image.Image, dpi: int, *, dpi_known: bool = True) -> Image.Image:
     """The image Tesseract reads: ``max(R, B)`` of a colour scan, in black and white from
-    :data:`BLACK_AND_WHITE_MIN_DPI` up (:func:`black_and_white`).
+    :data:`BLACK_AND_WHITE_MIN_DPI` up (:func:`black_and_white`), and grey when the dpi was only
+    assumed (a phone photo has no dpi; one threshold for a page lit unevenly could black out
+    what Tesseract reads from the grey).
 
     Black print is dark in every channel and stays; a red seal is bright in R and a blue-ink
     signature is bright in B, so both fade to near white, while black text *under* the seal (ink
@@ -147,7 +149,7 @@ def ocr_image(img: Image.Image, dpi: int) -> Image.Image:
     else:
         red, _green, blue = img.convert("RGB").split()
         grey = ImageChops.lighter(red, blue)  # max(R, B), in C: 3× faster than NumPy
-    return black_and_white(grey) if dpi >= BLACK_AND_WHITE_MIN_DPI else grey
+    return black_and_white(grey) if dpi_known and dpi >= BLACK_AND_WHITE_MIN_DPI else grey
 
 
 BLACK_AND_WHITE_MIN_DPI = 250

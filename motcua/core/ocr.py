@@ -6,8 +6,8 @@ Tesseract's own ``txt`` output lays it out (words of a line joined by spaces, a 
 blank line after each paragraph: the same text on every page compared), and the *text-only* PDF
 page (invisible GlyphLessFont text at the words' places) that :mod:`motcua.core.assemble` lays
 over the colour scan, written by :mod:`motcua.core.textlayer` as Tesseract's ``textonly_pdf``
-renderer would. Tesseract's own PDF and txt renderers on top of the TSV cost ~39 ms of its CPU a
-page (2026-12-03).
+renderer would. Tesseract's own PDF and txt renderers on top of the TSV cost ~25–32 and ~7 ms of
+its CPU a page (2026-12-03).
 
 Why these choices (measured, see docs/platform.md):
 

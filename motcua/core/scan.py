@@ -6,8 +6,9 @@ folder:
 
 - the **archive image**: the colour scan, turned upright and deskewed, as JPEG (the original JPEG
   bytes when nothing had to change), which becomes the visible layer of the archived PDF;
-- the **OCR image**: a grayscale copy in which red seals (con dấu) and blue-ink signatures have
-  faded out, which only Tesseract sees.
+- the **OCR image**: a copy in which red seals (con dấu) and blue-ink signatures have faded out,
+  grey, or black and white from 250 dpi (:func:`motcua.core.layout.ocr_image`), which only
+  Tesseract sees.
 
 What is unusual but legitimate is a flag on the page, not an error: ``low_dpi`` (the archive
 rules ask for ≥ 200 dpi), ``dpi_assumed``, ``blank``, ``rasterised``, ``rotated``, ``deskewed``.
@@ -155,7 +156,8 @@ def normalise_page(raw: RawPage, out_dir: Path, opts: ScanOptions) -> PageImage 
     # Tesseract as fast as PNG; PGM, as cheap to write, made every Tesseract pass ~0.13 s slower
     # (seen on 300 dpi pages). It lives only in the work folder.
     ocr_path = stem.with_suffix(".ocr.bmp")
-    layout.ocr_image(img, dpi).save(ocr_path, format="BMP", dpi=(dpi, dpi))
+    layout.ocr_image(img, dpi, dpi_known="dpi_assumed" not in flags).save(
+        ocr_path, format="BMP", dpi=(dpi, dpi))
     return PageImage(
         index=raw.index,
         image_path=image_path,

@@ -2,7 +2,7 @@
 Tesseract's own ``textonly_pdf`` renderer writes, without running that renderer.
 
 Why: the ``ocr`` step needs the words' text and confidences (the TSV) *and* a text layer to lay
-over the scan. Tesseract's PDF renderer on top of its TSV cost ~32 ms of Tesseract's CPU a page
+over the scan. Tesseract's PDF renderer on top of its TSV cost ~25–32 ms of Tesseract's CPU a page
 (300 dpi pages, 2026-12-03): ~2 core-seconds for 60 pages, more than the Python CPU of every
 other step of those pages but the scan. Written here from the TSV's boxes it costs well under
 1 ms.
@@ -22,6 +22,7 @@ laid Tesseract's.
 
 from __future__ import annotations
 
+import os
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,7 +34,11 @@ from motcua.errors import ConfigurationError
 GLYPHLESS_FONTS = (
     Path("/usr/share/tesseract-ocr/5/tessdata/pdf.ttf"),  # Debian's libtesseract5
     Path("/usr/share/tesseract-ocr/4.00/tessdata/pdf.ttf"),
+    Path("/usr/share/tesseract/tessdata/pdf.ttf"),  # Fedora
+    Path("/usr/local/share/tessdata/pdf.ttf"),  # built from source, Homebrew on Intel
+    Path("/opt/homebrew/share/tessdata/pdf.ttf"),
 )
+"""Where Tesseract's packages put it; ``TESSDATA_PREFIX``, when set, is looked in first."""
 FONT = b"/f-0-0"
 _GLYPH_WIDTH = 0.5  # the GlyphLessFont's one glyph is 500/1000 em wide
 
@@ -57,7 +62,9 @@ class LineWords:
 @cache
 def _font_objects() -> tuple[tuple[int, bytes], ...]:
     """Objects 4–9 of the page: the GlyphLessFont, as Tesseract embeds it."""
-    path = next((p for p in GLYPHLESS_FONTS if p.is_file()), None)
+    prefix = os.environ.get("TESSDATA_PREFIX")
+    candidates = ((Path(prefix) / "pdf.ttf",) if prefix else ()) + GLYPHLESS_FONTS
+    path = next((p for p in candidates if p.is_file()), None)
     if path is None:
         raise ConfigurationError(
             "Tesseract's GlyphLessFont (pdf.ttf) is missing",

@@ -242,3 +242,12 @@ def round_holding(session: Session, *, dossier_code: str, key: str, etag: str | 
 def rounds_of(session: Session, *, dossier_code: str) -> list[IntakeRound]:
     return list(session.exec(select(IntakeRound).where(
         IntakeRound.dossier_code == dossier_code).order_by(col(IntakeRound.number))))
+
+
+def rounds_of_codes(session: Session, *, codes: list[str]) -> dict[str, list[IntakeRound]]:
+    """:func:`rounds_of` for many dossiers in one query (every code a key, maybe empty)."""
+    found: dict[str, list[IntakeRound]] = {code: [] for code in codes}
+    for row in session.exec(select(IntakeRound).where(
+            col(IntakeRound.dossier_code).in_(codes)).order_by(col(IntakeRound.number))):
+        found[row.dossier_code].append(row)
+    return found
