@@ -17,10 +17,6 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
-from asn1crypto import x509 as asn1_x509
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from fontTools import ttLib
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.signers.pdf_signer import PdfSigningSession
@@ -28,11 +24,8 @@ from pyhanko.sign.signers.pdf_signer import PdfSigningSession
 from motcua.errors import ConfigurationError
 from motcua.settings import SignatureLevel
 from motcua.signing.agency import AgencySigner
-from motcua.signing.cms_info import subject_name
-from motcua.signing.keys import Pkcs12Key
 from motcua.signing.pades import LEVELS, SignResult, sign_pdf
 from motcua.signing.pki import TestPki
-from motcua.signing.pki_config import REVOKED_SIGNER
 from motcua.signing.sizing import MARGIN_BYTES, measured_size
 from motcua.signing.stamp import (
     STAMP_TEXT,
@@ -43,6 +36,7 @@ from motcua.signing.stamp import (
 )
 from motcua.signing.verify import verify_pdf
 from tests.test_signing import make_pdf
+from tests.test_signing_levels import revoked_signer
 
 AGENCY = "Sở Tài nguyên và Môi trường tỉnh Sóc Trăng"
 LONG_AGENCY = "Ủy ban nhân dân thành phố Cần Thơ — Bộ phận Tiếp nhận và Trả kết quả"
@@ -149,22 +143,7 @@ def test_a_revoked_signer_is_not_retried_with_another_size(
     tmp_path: Path, test_pki: TestPki, pki_service, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A certificate failure is reported as before, after one attempt, reservation or not."""
-    key = serialization.load_pem_private_key(
-        test_pki.key_file(REVOKED_SIGNER).read_bytes(), password=None
-    )
-    assert isinstance(key, rsa.RSAPrivateKey)
-    der = x509.load_pem_x509_certificate(test_pki.revoked_signer_cert.read_bytes()).public_bytes(
-        serialization.Encoding.DER
-    )
-    chain = tuple(
-        x509.load_pem_x509_certificate(p.read_bytes()).public_bytes(serialization.Encoding.DER)
-        for p in (test_pki.intermediate_cert, test_pki.root_cert)
-    )
-    revoked = AgencySigner(
-        key=Pkcs12Key(subject=subject_name(asn1_x509.Certificate.load(der)), key=key,
-                      cert_der=der, chain_der=chain),
-        tsa_url=pki_service.tsa, trust_roots_der=(chain[1],),
-    )  # fmt: skip
+    revoked = revoked_signer(test_pki, pki_service.tsa)
     revoked.note_cms_size("B-LT", 6000)
     attempts: list[object] = []
     real = PdfSigningSession.perform_presign_validation

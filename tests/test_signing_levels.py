@@ -155,9 +155,8 @@ def test_tsa_down_at_b_lt_is_pending_without_the_urls_password(
     assert not (tmp_path / "out.pdf").exists()
 
 
-def test_a_revoked_signer_is_a_configuration_error(
-    tmp_path: Path, test_pki: TestPki, pki_service
-) -> None:
+def revoked_signer(test_pki: TestPki, tsa_url: str) -> AgencySigner:
+    """An agency signer holding the test PKI's revoked certificate, trusting the test root."""
     key = serialization.load_pem_private_key(
         test_pki.key_file(REVOKED_SIGNER).read_bytes(), password=None
     )
@@ -169,12 +168,17 @@ def test_a_revoked_signer_is_a_configuration_error(
         x509.load_pem_x509_certificate(p.read_bytes()).public_bytes(serialization.Encoding.DER)
         for p in (test_pki.intermediate_cert, test_pki.root_cert)
     )
-    revoked = AgencySigner(
+    return AgencySigner(
         key=Pkcs12Key(subject=subject_name(asn1_x509.Certificate.load(der)), key=key,
                       cert_der=der, chain_der=chain),
-        tsa_url=pki_service.tsa,
-        trust_roots_der=(chain[1],),
+        tsa_url=tsa_url, trust_roots_der=(chain[1],),
     )  # fmt: skip
+
+
+def test_a_revoked_signer_is_a_configuration_error(
+    tmp_path: Path, test_pki: TestPki, pki_service
+) -> None:
+    revoked = revoked_signer(test_pki, pki_service.tsa)
     with pytest.raises(ConfigurationError, match="revoked") as caught:
         sign_pdf(make_pdf(tmp_path / "in.pdf"), tmp_path / "out.pdf", revoked, level="B-LT")
     assert "new certificate" in caught.value.hint
